@@ -1,0 +1,175 @@
+"""The `coach` command: a subcommand per user job.
+
+\b
+Examples:
+  coach ask "客户要求打折才肯还款，我该怎么说？"
+  coach ask "a parent won't pay" --json
+  coach index
+  coach kb validate
+  coach kb import ../shared/seeds/collection-training-decks.txt --dry-run --json
+  coach eval --cases evals/answerable.jsonl --out results.jsonl --report eval-report
+  coach guard train
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
+kb_app = typer.Typer(help="Validate, import and inspect knowledge-base content.", no_args_is_help=True)
+guard_app = typer.Typer(help="The guardrail's intent model.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(guard_app, name="guard")
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    print(f"coach: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def settings():
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise fail(f"bad setting COACH_{str(err['loc'][0]).upper()}: {err['msg']}") from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The situation or question, in Chinese or English.")],
+    jurisdiction: Annotated[str | None, typer.Option(help="CN or US (default: COACH_JURISDICTION).")] = None,
+    history: Annotated[list[str] | None, typer.Option(help="An earlier question in this conversation (repeatable).")] = None,
+    lang: Annotated[str | None, typer.Option(help="Answer language: zh or en (default: the question's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+):
+    """Ask the coach about a situation and get vetted guidance with its sources."""
+    from assistant.coach import Coach, QuestionError
+
+    if lang not in (None, "zh", "en"):
+        raise fail(f"unknown language {lang!r}; use zh or en")
+    conf = settings()
+    coach = Coach.from_settings(conf)
+    try:
+        answer = coach.ask(question, tuple(history or ()), jurisdiction, lang=lang, agent="cli")
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+
+
+@app.command()
+def index(rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything again.")] = False):
+    """Build or update the vector index from the approved entries; prints counts."""
+    from assistant.wiring import build_index
+    from knowledge_base.index import COLLECTION, open_chroma
+
+    conf = settings()
+    if rebuild:
+        client = open_chroma(conf.chroma_path, conf.chroma_url)
+        if COLLECTION in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
+            client.delete_collection(COLLECTION)
+    entries, _, report = build_index(conf)
+    print(f"entries {len(entries)}  added {report.added}  updated {report.updated}  removed {report.removed}  "
+          f"unchanged {report.unchanged}  vectors {report.vectors}" + ("  (rebuilt for a new model)" if report.rebuilt else ""))
+
+
+@kb_app.command("validate")
+def kb_validate(path: Annotated[Path | None, typer.Argument(help="Entries folder (default: the configured one).")] = None):
+    """Check every entry: fields, topics, refs, pairs, duplicate ids. Exit 1 on problems."""
+    from knowledge_base import EntryError, load_entries
+
+    root = path or settings().entries_dir
+    if not root.is_dir():
+        raise fail(f"{root} is not a folder")
+    try:
+        entries = load_entries(root)
+    except EntryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        raise typer.Exit(1) from None
+    approved = sum(e.status == "approved" for e in entries)
+    print(f"{len(entries)} entries valid ({approved} approved)")
+
+
+@kb_app.command("import")
+def kb_import(
+    path: Annotated[Path, typer.Argument(help="A .txt or .md document of training material.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Vet and print; store nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the passages as JSON.")] = False,
+    jurisdiction: Annotated[str, typer.Option(help="Jurisdiction whose rules are cited.")] = "CN",
+):
+    """Split a document into passages and vet each one against the guardrails."""
+    from assistant.vetting import vet_file
+
+    if not dry_run:
+        raise fail("only --dry-run is available: drafts are stored by the trainer workflow")
+    if not path.is_file():
+        raise fail(f"{path}: no such file")
+    try:
+        passages = vet_file(settings(), path, jurisdiction.upper())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps({"passages": [p.to_dict() for p in passages]}, ensure_ascii=False, indent=2))
+        return
+    flagged = [p for p in passages if p.verdict.blocked]
+    for p in passages:
+        mark = "VIOLATION " + ",".join(p.verdict.categories) if p.verdict.blocked else "ok"
+        print(f"[{mark}] {p.text[:120]}")
+    print(f"\n{len(passages)} passages, {len(flagged)} flagged")
+
+
+@app.command("eval")
+def eval_(
+    cases: Annotated[list[Path], typer.Option("--cases", help="A case file (JSON Lines); repeatable.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the results (JSON Lines).")],
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for report.json and report.md.")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="Default jurisdiction for cases without one.")] = None,
+    baseline: Annotated[bool, typer.Option(help="Also run a dense-only retriever without guardrails.")] = False,
+    gate: Annotated[Path | None, typer.Option(help="Thresholds file; exit 1 when a metric is below it.")] = None,
+):
+    """Run case files through the coach and print the metrics (eval-format.md)."""
+    from assistant.evaluation import CaseError, run_eval
+
+    conf = settings()
+    if jurisdiction:
+        conf = conf.model_copy(update={"jurisdiction": jurisdiction.upper()})
+    try:
+        failures = run_eval(conf, cases, out, report, baseline=baseline, gate=gate)
+    except (CaseError, OSError) as exc:
+        raise fail(str(exc)) from None
+    if failures:
+        for line in failures:
+            print(f"coach: below threshold: {line}", file=sys.stderr)
+        raise typer.Exit(1)
+
+
+@guard_app.command("train")
+def guard_train():
+    """Retrain the intent model from guardrails/data/train and print cross-validated metrics."""
+    from guardrails.guard import default_embedder
+    from guardrails.train import train
+    from knowledge_base.store import FileEntrySource
+
+    entries = FileEntrySource(settings().entries_dir).list_approved()
+    approved = [(q, False) for e in entries for q in e.questions]
+    approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
+    train(default_embedder(), approved)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,118 @@
+"""The pipeline: guard the request, retrieve, abstain or compose, guard the answer, log.
+
+>>> from assistant import Coach
+>>> coach = Coach.from_settings()
+>>> coach.ask("客户要求打折才肯还款，我该怎么说？").sources[0].topic
+'discount_request'
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from assistant.compose import compose_abstention, compose_answer, compose_refusal, compose_withheld
+from assistant.language import detect_lang
+from assistant.question_log import QuestionLog
+from assistant.settings import JURISDICTIONS, Settings
+from assistant.types import Answer
+from guardrails import Guard, Verdict
+from knowledge_base import Entry
+from knowledge_base.retrieval import Retriever
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked as given (empty, too long, unknown jurisdiction)."""
+
+
+@dataclass
+class Coach:
+    """Answers agents' questions from approved entries only; refuses and abstains with reasons."""
+
+    retriever: Retriever
+    guard: Guard
+    embeddings: object
+    settings: Settings
+    log: QuestionLog | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, log_questions: bool = True) -> Coach:
+        """Build the coach once: index in step, abstention bar calibrated, guard loaded."""
+        from assistant.wiring import build_coach
+
+        return build_coach(settings or Settings(), log_questions=log_questions)
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.retriever.entries.get(entry_id)
+
+    def validate(self, question: str, jurisdiction: str | None) -> tuple[str, str]:
+        """The stripped question and the jurisdiction to use, or QuestionError."""
+        if not isinstance(question, str) or not question.strip():
+            raise QuestionError("the question is empty")
+        question = question.strip()
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise QuestionError(f"the question is {len(question)} characters; the limit is {limit}")
+        jurisdiction = (jurisdiction or self.settings.jurisdiction).upper()
+        if jurisdiction not in JURISDICTIONS:
+            raise QuestionError(f"unknown jurisdiction {jurisdiction!r}; use one of {', '.join(JURISDICTIONS)}")
+        return question, jurisdiction
+
+    def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
+            *, lang: str | None = None, agent: str = "") -> Answer:
+        """Coach one question (in the context of ``history``), in the asker's language."""
+        started = time.perf_counter()
+        question, jurisdiction = self.validate(question, jurisdiction)
+        history = tuple(h for h in history if isinstance(h, str) and h.strip())
+        lang = lang or detect_lang(question)
+        vector = np.asarray(self.embeddings.encode([question])[0])
+        verdict = self.guard.check_request(question, jurisdiction=jurisdiction,
+                                           embedding=vector if self.shares_embedding else None)
+        if verdict.blocked:
+            answer = self.refuse(verdict, lang, jurisdiction, vector)
+        else:
+            hits = self.retriever.search(question, lang=lang, jurisdiction=jurisdiction,
+                                         history=history, vector=vector)
+            answer = self.compose(hits, lang, jurisdiction, verdict) if hits else self.abstain(lang, verdict)
+        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        if self.log is not None:
+            answer = replace(answer, ask_id=self.log.record(question, answer, jurisdiction, agent))
+        return answer
+
+    @property
+    def shares_embedding(self) -> bool:
+        return getattr(self.embeddings, "name", "") == self.guard.model.embedding_model
+
+    def compose(self, hits, lang: str, jurisdiction: str, verdict: Verdict) -> Answer:
+        text, card, sources = compose_answer(hits, lang, self.entry)
+        spoken = "\n".join((*card.say, *card.do))
+        check = self.guard.check_answer(spoken, jurisdiction=jurisdiction)
+        if check.blocked:  # an approved entry failed the final check: withhold it, never show it
+            return Answer(compose_withheld(lang), False, True, (), (), check, lang)
+        return Answer(text, False, False, (), sources, verdict, lang, card)
+
+    def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray) -> Answer:
+        alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vector)
+        text, card, sources = compose_refusal(verdict, lang, alternatives, self.entry)
+        return Answer(text, True, False, verdict.categories, sources, verdict, lang, card)
+
+    def abstain(self, lang: str, verdict: Verdict) -> Answer:
+        return Answer(compose_abstention(lang), False, True, (), (), verdict, lang)
+
+    def alternatives(self, categories, lang: str, jurisdiction: str, vector: np.ndarray, k: int = 2) -> list[Entry]:
+        """Approved entries that teach the compliant way for these categories, closest first."""
+        allowed = self.retriever.allowed(jurisdiction)
+        pool = [e for e in self.retriever.entries.values()
+                if e.id in allowed and e.lang == lang and set(e.alternative_for) & set(categories)]
+        if not pool:
+            return []
+        scores = self.retriever.vectors.query(vector, (jurisdiction, "ALL"), k=200)
+        pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
+        picked: list[Entry] = []
+        for cat in categories:  # at least one per refused category
+            best = next((e for e in pool if cat in e.alternative_for and e not in picked), None)
+            if best is not None:
+                picked.append(best)
+        return picked[: max(k, len(categories))]

