@@ -67,11 +67,11 @@ class Guard:
         worst = None
         for unit in self.clauses(text):
             probs, signals, _ = self.score(unit, embedding, passage)
-            if worst is None or probs["violation"] > worst[0]["violation"]:
+            if worst is None or self._strength(probs, signals) > self._strength(*worst[:2]):
                 worst = (probs, signals, unit)
         probs, signals, _ = worst
         law = self.unknown_law(text) if passage else None
-        blocked = probs["violation"] >= self.model.threshold or law is not None
+        blocked = self._strength(probs, signals) >= self.model.threshold or law is not None
         if not blocked:
             return Verdict(False, score=probs["violation"], checkpoint=checkpoint)
         categories = [c for c in CATEGORIES if probs[c] >= 0.5] or [max(CATEGORIES, key=probs.get)]
@@ -83,6 +83,15 @@ class Guard:
                                   f"{law}: not among the knowledge base's regulation entries; check it"))
         return Verdict(True, tuple(categories), tuple(reasons),
                        self.policy.refs_for(categories, jurisdiction), probs["violation"], checkpoint)
+
+    def _strength(self, probs: dict[str, float], signals: Signals) -> float:
+        """The violation score, capped below the threshold when no prohibited act was matched
+        and the model is not sure enough to block on its own."""
+        score = probs["violation"]
+        has_act = any(name.startswith("act:") for name in signals.found)
+        if not has_act and score < self.policy.block_without_act_signal:
+            return min(score, self.model.threshold - 1e-6)
+        return score
 
     def check_request(self, text: str, *, jurisdiction: str = "CN", embedding=None) -> Verdict:
         return self.check(text, checkpoint="request", jurisdiction=jurisdiction, embedding=embedding)

@@ -14,7 +14,7 @@ from guardrails.signals import FEATURE_NAMES, Signals, signal_features
 MODEL_PATH = Path(__file__).with_name("data") / "model.npz"
 HASH_BITS = 18
 NGRAMS = (1, 2, 3)
-EMBED_SCALE = 4.0
+EMBED_SCALE = 1.0
 HEADS = ("violation", "pressure", "deception", "third_party")
 
 
@@ -33,7 +33,7 @@ def ngram_features(text: str, bits: int = HASH_BITS) -> dict[int, float]:
 
 def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: bool) -> np.ndarray:
     """Signals, the passage marker and the scaled sentence embedding, in a fixed order."""
-    sig = signal_features(signals, text)
+    sig = signal_features(signals)
     return np.concatenate([np.asarray(sig + [1.0 if passage else 0.0], dtype=np.float32),
                            EMBED_SCALE * np.asarray(embedding, dtype=np.float32)])
 

@@ -61,19 +61,14 @@ def _feature_names() -> list[str]:
         names += [f"{mod}&act:{a}" for a in ACTS]
     for act in ("disclose", "contact_third", "collect_from"):
         names += [f"act:{act}&target:{t}" for t in TARGETS]
-    names += ["framing&actor_agent", "handling&negation", "cjk"]
+    names += ["framing&actor_agent", "handling&negation"]
     return names
 
 
 FEATURE_NAMES = tuple(_feature_names())
 
 
-def signal_features(signals: Signals, text: str) -> list[float]:
+def signal_features(signals: Signals) -> list[float]:
     """The signals as a fixed-order 0/1 vector (named by FEATURE_NAMES)."""
     out = []
-    for name in FEATURE_NAMES:
-        if name == "cjk":
-            out.append(1.0 if re.search(r"[\u4e00-\u9fff]", text) else 0.0)
-        else:
-            out.append(1.0 if all(signals.has(part) for part in name.split("&")) else 0.0)
-    return out
+    return [1.0 if all(signals.has(part) for part in name.split("&")) else 0.0 for name in FEATURE_NAMES]

@@ -94,6 +94,7 @@ class VectorIndex:
         self.model = getattr(embeddings, "name", type(embeddings).__name__)
         self.collection_name = collection
         self._rebuilt = False
+        self._count: int | None = None
         self.collection = self._open()
 
     def _open(self):
@@ -123,6 +124,7 @@ class VectorIndex:
         for entry_id in stale + [e.id for e in changed if e.id in stored]:
             self.collection.delete(where={"entry_id": entry_id})
         self._add(changed)
+        self._count = None
         report = SyncReport(
             added=len(changed) - updated, updated=updated, removed=len(stale),
             unchanged=len(entries) - len(changed), vectors=self.collection.count(),
@@ -147,7 +149,8 @@ class VectorIndex:
 
     def query(self, vector: np.ndarray, jurisdictions: tuple[str, ...], k: int = 60) -> dict[str, float]:
         """Best cosine similarity per entry among the ``k`` nearest vectors."""
-        count = self.collection.count()
+        count = self._count if self._count is not None else self.collection.count()
+        self._count = count
         if count == 0:
             return {}
         where = {"jurisdiction": {"$in": list(jurisdictions)}}

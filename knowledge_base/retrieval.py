@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (jieba), fused by reciprocal rank.
+"""Hybrid retrieval: dense (Chroma) + BM25 (jieba), fused by a weighted sum of scores.
 
 Filtered to approved, in-date entries of the asked jurisdiction (+ ALL); the asker's language
 is preferred, and when the best entry exists in both languages the asker's version is shown.
@@ -19,19 +19,26 @@ from knowledge_base.types import Entry, Hit
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Fusion knobs; the abstention bar comes from calibration, not from here."""
+    """Fusion knobs; the abstention bar comes from calibration, not from here.
 
-    rrf_k: int = 60
-    same_lang_bonus: float = 0.3
+    Each entry scores ``dense_weight * cosine + (1 - dense_weight) * bm25 / best bm25`` per query
+    (the question, and the question with the conversation so far), summed over queries. A weighted
+    sum beat reciprocal-rank fusion on the evaluation set (hit@1 0.76 vs 0.72; see the README).
+    """
+
+    dense_weight: float = 0.7
+    same_lang_bonus: float = 0.05
     history_turns: int = 2
     dense_k: int = 60
     lexical_k: int = 30
     use_lexical: bool = True
 
 
-def _rrf(ranked: dict[str, float], weight: float, k: int, into: dict[str, float]) -> None:
-    for rank, entry_id in enumerate(sorted(ranked, key=ranked.get, reverse=True)):
-        into[entry_id] = into.get(entry_id, 0.0) + weight / (k + rank + 1)
+def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float, into: dict[str, float]) -> None:
+    top = max(lexical.values(), default=0.0) or 1.0
+    for entry_id in dense.keys() | lexical.keys():
+        score = dense_weight * dense.get(entry_id, 0.0) + (1 - dense_weight) * lexical.get(entry_id, 0.0) / top
+        into[entry_id] = into.get(entry_id, 0.0) + score
 
 
 class Retriever:
@@ -70,15 +77,13 @@ class Retriever:
             dense = {i: s for i, s in dense.items() if i in allowed}
             for i, s in dense.items():
                 dense_best[i] = max(s, dense_best.get(i, -1.0))
-            _rrf(dense, 1.0, cfg.rrf_k, fused)
-            if self.lexical is not None:
-                _rrf(self.lexical.search(text, allowed, k=cfg.lexical_k), 1.0, cfg.rrf_k, fused)
+            lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}
+            _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, fused)
         if not dense_best or max(dense_best.values()) < self.threshold:
             return []
-        bonus = cfg.same_lang_bonus / (cfg.rrf_k + 1)
         for i in fused:
             if self.entries[i].lang == lang:
-                fused[i] += bonus
+                fused[i] += cfg.same_lang_bonus
         return self._dedupe_pairs(fused, dense_best, allowed, lang, k)
 
     def _dedupe_pairs(self, fused, dense_best, allowed, lang, k) -> list[Hit]:
