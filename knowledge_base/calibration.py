@@ -1,8 +1,11 @@
 """Choose the abstention bar from data instead of a magic constant.
 
-In-domain scores: each entry's own agent questions, searched against every *other* entry
-(so a question cannot find itself). Off-topic scores: the shipped off-topic questions. The bar
-is the midpoint of the widest gap that maximises balanced accuracy between the two.
+A question's relevance is its best dense cosine plus ``lexical_weight`` times its best BM25
+score: meaning and domain words together. In-domain examples: agents' questions written apart
+from the knowledge base (the caller passes them; the coach uses the guard corpus's legitimate
+requests), plus each entry's own agent questions searched against every *other* entry (so a
+question cannot find itself). Off-topic examples: the shipped off-topic questions. The lexical weight and the bar are chosen together to maximise
+balanced accuracy between the two; the bar is the midpoint of the best gap.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from knowledge_base.index import VectorIndex
+from knowledge_base.lexical import LexicalIndex
 from knowledge_base.types import Entry
 
 OFF_TOPIC_PATH = Path(__file__).with_name("calibration") / "off_topic.txt"
+LEXICAL_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08)
+ALL_JURISDICTIONS = ("CN", "US", "ALL")
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,7 @@ class Calibration:
     """The chosen bar and the evidence behind it."""
 
     threshold: float
+    lexical_weight: float
     in_domain_p05: float
     off_topic_max: float
     balanced_accuracy: float
@@ -48,27 +55,34 @@ def choose_threshold(inside: np.ndarray, outside: np.ndarray) -> tuple[float, fl
     return float(best[1]), float(best[0])
 
 
-def calibrate(entries: list[Entry], vectors: VectorIndex, embeddings,
-              sample: int = 400, seed: int = 0) -> Calibration:
-    """Measure in-domain and off-topic best-match scores and pick the bar between them."""
-    pairs = [(e, q) for e in entries for q in e.questions]
-    random.Random(seed).shuffle(pairs)
-    pairs = pairs[:sample]
-    inside = []
-    if pairs:
-        qvecs = embeddings.encode([q for _, q in pairs])
-        for (entry, _), vec in zip(pairs, qvecs):
-            own = {entry.id, entry.pair}
-            scores = vectors.query(vec, ("CN", "US", "ALL"), k=40)
-            others = [s for i, s in scores.items() if i not in own]
-            inside.append(max(others, default=0.0))
+def _best(vectors: VectorIndex, lexical: LexicalIndex, vec, text: str, exclude: set) -> tuple[float, float]:
+    dense = vectors.query(vec, ALL_JURISDICTIONS, k=40)
+    words = lexical.search(text, set(lexical.ids) - exclude, k=5)
+    return (max((s for i, s in dense.items() if i not in exclude), default=0.0), max(words.values(), default=0.0))
+
+
+def calibrate(entries: list[Entry], vectors: VectorIndex, embeddings, lexical: LexicalIndex,
+              in_domain: list[str] = (), weights: tuple[float, ...] = LEXICAL_WEIGHTS, sample: int = 400,
+              seed: int = 0) -> Calibration:
+    """Measure in-domain and off-topic relevance and pick the lexical weight and the bar."""
+    rng = random.Random(seed)
+    pairs = [(e.id, e.pair, q) for e in entries for q in e.questions]
+    rng.shuffle(pairs)
+    outside_texts = list(in_domain)
+    rng.shuffle(outside_texts)
+    pairs = pairs[: sample // 2] + [(None, None, q) for q in outside_texts[: sample // 2]]
     off = off_topic_questions()
-    outside = [max(vectors.query(v, ("CN", "US", "ALL"), k=10).values(), default=0.0)
-               for v in embeddings.encode(off)]
-    inside_a, outside_a = np.array(inside), np.array(outside)
-    if not len(inside_a):
-        return Calibration(float(outside_a.max()) + 1e-3, 0.0, float(outside_a.max()), 0.0, 0, len(off))
-    threshold, acc = choose_threshold(inside_a, outside_a)
-    return Calibration(threshold=threshold, in_domain_p05=float(np.percentile(inside_a, 5)),
-                       off_topic_max=float(outside_a.max()), balanced_accuracy=acc,
-                       n_in_domain=len(inside_a), n_off_topic=len(outside_a))
+    inside = np.array([_best(vectors, lexical, v, q, {i, p} - {None})
+                       for (i, p, q), v in zip(pairs, embeddings.encode([q for *_, q in pairs]))]).reshape(-1, 2)
+    outside = np.array([_best(vectors, lexical, v, q, set()) for q, v in zip(off, embeddings.encode(off))])
+    best = None
+    for weight in weights:
+        ins, outs = inside @ (1.0, weight), outside @ (1.0, weight)
+        threshold, acc = choose_threshold(ins, outs) if len(ins) else (float(outs.max()) + 1e-3, 0.0)
+        if best is None or acc > best[0] + 1e-9:
+            best = (acc, weight, threshold, ins, outs)
+    acc, weight, threshold, ins, outs = best
+    return Calibration(threshold=threshold, lexical_weight=weight,
+                       in_domain_p05=float(np.percentile(ins, 5)) if len(ins) else 0.0,
+                       off_topic_max=float(outs.max()), balanced_accuracy=acc,
+                       n_in_domain=len(ins), n_off_topic=len(outs))

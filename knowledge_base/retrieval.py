@@ -31,7 +31,6 @@ class RetrievalConfig:
     history_turns: int = 2
     dense_k: int = 60
     lexical_k: int = 30
-    use_lexical: bool = True
 
 
 def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float, into: dict[str, float]) -> None:
@@ -44,14 +43,15 @@ def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: floa
 class Retriever:
     """Finds the entries that answer a question, or nothing when none clears the bar."""
 
-    def __init__(self, entries: list[Entry], vectors: VectorIndex, embeddings,
-                 threshold: float, config: RetrievalConfig | None = None):
+    def __init__(self, entries: list[Entry], vectors: VectorIndex, embeddings, lexical: LexicalIndex | None,
+                 threshold: float, lexical_weight: float, config: RetrievalConfig | None = None):
         self.entries = {e.id: e for e in entries}
         self.vectors = vectors
         self.embeddings = embeddings
-        self.threshold = threshold
+        self.lexical = lexical
+        self.threshold = threshold  # relevance = best cosine + lexical_weight * best BM25 (calibrated)
+        self.lexical_weight = lexical_weight
         self.config = config or RetrievalConfig()
-        self.lexical = LexicalIndex(entries) if self.config.use_lexical else None
 
     def allowed(self, jurisdiction: str, today: date | None = None) -> set[str]:
         today = today or date.today()
@@ -71,6 +71,7 @@ class Retriever:
         fresh = iter(self.embeddings.encode(texts)) if texts else iter(())
         fused: dict[str, float] = {}
         dense_best: dict[str, float] = {}
+        relevance = 0.0
         for text, vec in queries:
             vec = next(fresh) if vec is None else vec
             dense = self.vectors.query(vec, (jurisdiction, "ALL"), k=cfg.dense_k)
@@ -79,7 +80,9 @@ class Retriever:
                 dense_best[i] = max(s, dense_best.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}
             _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, fused)
-        if not dense_best or max(dense_best.values()) < self.threshold:
+            relevance = max(relevance, max(dense.values(), default=0.0)
+                            + self.lexical_weight * max(lexical.values(), default=0.0))
+        if not fused or relevance < self.threshold:
             return []
         for i in fused:
             if self.entries[i].lang == lang:
