@@ -85,11 +85,11 @@ class Guard:
                        self.policy.refs_for(categories, jurisdiction), probs["violation"], checkpoint)
 
     def _strength(self, probs: dict[str, float], signals: Signals) -> float:
-        """The violation score, capped below the threshold when no prohibited act was matched
-        and the model is not sure enough to block on its own."""
+        """The violation score, held below the threshold when no prohibited act was matched and
+        the score is below the model's evidence gate: a refusal must rest on evidence."""
         score = probs["violation"]
         has_act = any(name.startswith("act:") for name in signals.found)
-        if not has_act and score < self.policy.block_without_act_signal:
+        if not has_act and score < self.model.evidence_gate:
             return min(score, self.model.threshold - 1e-6)
         return score
 

@@ -40,12 +40,13 @@ def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: 
 
 @dataclass(frozen=True)
 class IntentModel:
-    """Weights of the four heads (violation + one per category) and the decision threshold."""
+    """Weights of the four heads (violation + one per category) and the decision (chosen in training)."""
 
     w_ngram: np.ndarray  # (heads, 2**bits)
     w_dense: np.ndarray  # (heads, dense features)
     bias: np.ndarray  # (heads,)
     threshold: float
+    evidence_gate: float  # above this score a refusal needs no matched prohibited act
     embedding_model: str
 
     @classmethod
@@ -55,11 +56,12 @@ class IntentModel:
                 raise ValueError(f"{path} was trained with other signal features: run `coach guard train`")
             return cls(w_ngram=data["w_ngram"].astype(np.float32), w_dense=data["w_dense"].astype(np.float32),
                        bias=data["bias"].astype(np.float32), threshold=float(data["threshold"]),
-                       embedding_model=str(data["embedding_model"]))
+                       evidence_gate=float(data["evidence_gate"]), embedding_model=str(data["embedding_model"]))
 
     def save(self, path: Path, **extra) -> None:
         np.savez_compressed(path, w_ngram=self.w_ngram.astype(np.float16), w_dense=self.w_dense,
                             bias=self.bias, threshold=np.float64(self.threshold),
+                            evidence_gate=np.float64(self.evidence_gate),
                             embedding_model=self.embedding_model,
                             feature_names=np.array(FEATURE_NAMES), **extra)
 

@@ -17,6 +17,7 @@ _CJK_GAP = re.compile(rf"(?<={_CJK})[\s\-_*.·~|/\\+#@^=]+(?={_CJK})")
 # "t h r e a t", "t-h-r-e-a-t": single latin letters separated one by one
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z][\s\-_*.]){2,}[a-z]\b")
 _SPACES = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[^<>]{1,200}>|!?\[([^\]]*)\]\([^)]*\)")  # HTML tags; Markdown links keep their text
 
 
 @cache
@@ -35,7 +36,7 @@ def _homophones() -> tuple[tuple[str, str], ...]:
 
 def normalize(text: str) -> str:
     """The canonical form all checks and features see."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", text)).lower()
     text = _converter().convert(text)
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s\-_*.]", "", m.group(0)), text)
     text = _CJK_GAP.sub("", text)

@@ -21,7 +21,6 @@ class Policy:
     min_clause_chars: int
     max_clauses: int
     law_citation: re.Pattern
-    block_without_act_signal: float
 
     def refs_for(self, categories, jurisdiction: str) -> tuple[str, ...]:
         refs: list[str] = []
@@ -40,7 +39,6 @@ def load_policy(path: Path = DATA / "policy.yaml") -> Policy:
         min_clause_chars=int(data["min_clause_chars"]),
         max_clauses=int(data["max_clauses"]),
         law_citation=re.compile(data["law_citation"]),
-        block_without_act_signal=float(data["block_without_act_signal"]),
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).with_name("data")
-SIMPLE = ("framing", "actor_agent", "handling", "negation", "jailbreak")
+SIMPLE = ("framing", "actor_agent", "act_on_debtor", "handling", "negation", "jailbreak")
 ACTS = ("pressure", "deception", "disclose", "contact_third", "collect_from")
 TARGETS = ("family", "workplace", "contacts", "public")
 # Which category an act or target is evidence for.
@@ -61,7 +61,8 @@ def _feature_names() -> list[str]:
         names += [f"{mod}&act:{a}" for a in ACTS]
     for act in ("disclose", "contact_third", "collect_from"):
         names += [f"act:{act}&target:{t}" for t in TARGETS]
-    names += ["framing&actor_agent", "handling&negation"]
+    names += ["framing&actor_agent", "handling&negation", "framing&act_on_debtor", "jailbreak&act_on_debtor",
+              "negation&act_on_debtor", "handling&act_on_debtor"]
     return names
 
 
@@ -70,5 +71,4 @@ FEATURE_NAMES = tuple(_feature_names())
 
 def signal_features(signals: Signals) -> list[float]:
     """The signals as a fixed-order 0/1 vector (named by FEATURE_NAMES)."""
-    out = []
     return [1.0 if all(signals.has(part) for part in name.split("&")) else 0.0 for name in FEATURE_NAMES]

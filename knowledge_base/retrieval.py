@@ -7,10 +7,14 @@ A follow-up question is searched both alone and with the conversation so far.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from knowledge_base.index import VectorIndex
 from knowledge_base.lexical import LexicalIndex
@@ -31,13 +35,29 @@ class RetrievalConfig:
     history_turns: int = 2
     dense_k: int = 60
     lexical_k: int = 30
+    distinct_topics: int = 3
+    followup_alone_weight: float = 0.5
 
 
-def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float, into: dict[str, float]) -> None:
+@cache
+def _followup() -> tuple[int, re.Pattern]:
+    data = yaml.safe_load(Path(__file__).with_name("followups.yaml").read_text(encoding="utf-8"))
+    markers = data["markers"]["zh"] + data["markers"]["en"]
+    return int(data["max_chars"]), re.compile("|".join(f"(?:{m})" for m in markers), re.I)
+
+
+def is_followup(question: str) -> bool:
+    """Whether a question leans on the conversation so far (short, with a continuation marker)."""
+    max_chars, markers = _followup()
+    return len(question) <= max_chars and bool(markers.search(question))
+
+
+def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float, weight: float,
+          into: dict[str, float]) -> None:
     top = max(lexical.values(), default=0.0) or 1.0
     for entry_id in dense.keys() | lexical.keys():
         score = dense_weight * dense.get(entry_id, 0.0) + (1 - dense_weight) * lexical.get(entry_id, 0.0) / top
-        into[entry_id] = into.get(entry_id, 0.0) + score
+        into[entry_id] = into.get(entry_id, 0.0) + weight * score
 
 
 class Retriever:
@@ -63,23 +83,23 @@ class Retriever:
         """The best ``k`` entries, best first; empty when nothing is relevant enough."""
         cfg = self.config
         allowed = self.allowed(jurisdiction)
-        queries = [(question, vector)]
+        queries = [(question, vector, 1.0)]
         context = [h for h in history if h.strip()][-cfg.history_turns:]
-        if context:
-            queries.append(("\n".join([*context, question]), None))
-        texts = [t for t, v in queries if v is None]
+        if context and is_followup(question):  # the conversation carries the topic; the question the turn
+            queries = [(question, vector, cfg.followup_alone_weight), ("\n".join([*context, question]), None, 1.0)]
+        texts = [t for t, v, _ in queries if v is None]
         fresh = iter(self.embeddings.encode(texts)) if texts else iter(())
         fused: dict[str, float] = {}
         dense_best: dict[str, float] = {}
         relevance = 0.0
-        for text, vec in queries:
+        for text, vec, weight in queries:
             vec = next(fresh) if vec is None else vec
             dense = self.vectors.query(vec, (jurisdiction, "ALL"), k=cfg.dense_k)
             dense = {i: s for i, s in dense.items() if i in allowed}
             for i, s in dense.items():
                 dense_best[i] = max(s, dense_best.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}
-            _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, fused)
+            _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, weight, fused)
             relevance = max(relevance, max(dense.values(), default=0.0)
                             + self.lexical_weight * max(lexical.values(), default=0.0))
         if not fused or relevance < self.threshold:
@@ -90,7 +110,10 @@ class Retriever:
         return self._dedupe_pairs(fused, dense_best, allowed, lang, k)
 
     def _dedupe_pairs(self, fused, dense_best, allowed, lang, k) -> list[Hit]:
-        hits: list[Hit] = []
+        """Best first, one language version per entry (the asker's when it exists), and the first
+        ``distinct_topics`` hits from different topics so the agent sees the other readings of an
+        ambiguous question instead of near-copies of the first."""
+        ranked: list[Hit] = []
         seen: set[str] = set()
         for entry_id in sorted(fused, key=fused.get, reverse=True):
             entry = self.entries[entry_id]
@@ -101,7 +124,11 @@ class Retriever:
             twin = self.entries.get(entry.pair) if entry.pair else None
             if entry.lang != lang and twin is not None and twin.lang == lang and twin.id in allowed:
                 entry = twin
-            hits.append(Hit(entry=entry, score=fused[entry_id], dense=dense_best.get(entry_id, 0.0)))
-            if len(hits) == k:
+            ranked.append(Hit(entry=entry, score=fused[entry_id], dense=dense_best.get(entry_id, 0.0)))
+        head: list[Hit] = []
+        for hit in ranked:
+            if len(head) == self.config.distinct_topics:
                 break
-        return hits
+            if all(h.entry.topic != hit.entry.topic for h in head):
+                head.append(hit)
+        return (head + [h for h in ranked if h not in head])[:k]
