@@ -7,6 +7,9 @@ Examples:
   coach index
   coach kb validate
   coach kb import ../shared/seeds/collection-training-decks.txt --dry-run --json
+  coach kb import knowledge_base/entries          # the first import into the store
+  coach users add alice --role trainer
+  coach kb submit some-entry-id --user alice; coach kb approve some-entry-id --user bob
   coach eval --cases evals/answerable.jsonl --out results.jsonl --report eval-report
   coach guard train
 """
@@ -20,8 +23,11 @@ from typing import Annotated
 
 import typer
 
+from assistant import curation_cli
+
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
-kb_app = typer.Typer(help="Validate, import and inspect knowledge-base content.", no_args_is_help=True)
+kb_app = typer.Typer(help="Validate, import, curate (save, submit, approve, retire) and export knowledge-base content.",
+                     no_args_is_help=True)
 guard_app = typer.Typer(help="The guardrail's intent model.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(guard_app, name="guard")
@@ -50,16 +56,21 @@ def settings():
 def ask(
     question: Annotated[str, typer.Argument(help="The situation or question, in Chinese or English.")],
     jurisdiction: Annotated[str | None, typer.Option(help="CN or US (default: COACH_JURISDICTION).")] = None,
-    history: Annotated[list[str] | None, typer.Option(help="An earlier question in this conversation (repeatable).")] = None,
+    history: Annotated[list[str] | None,
+                       typer.Option(help="An earlier question in this conversation (repeatable).")] = None,
     lang: Annotated[str | None, typer.Option(help="Answer language: zh or en (default: the question's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ):
     """Ask the coach about a situation and get vetted guidance with its sources."""
-    from assistant.coach import Coach, QuestionError
+    from assistant.coach import Coach, QuestionError, validate_question
 
     if lang not in (None, "zh", "en"):
         raise fail(f"unknown language {lang!r}; use zh or en")
     conf = settings()
+    try:
+        validate_question(question, jurisdiction, conf)  # before building anything: bad input fails at once
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
     coach = Coach.from_settings(conf)
     try:
         answer = coach.ask(question, tuple(history or ()), jurisdiction, lang=lang, agent="cli")
@@ -84,11 +95,14 @@ def index(rebuild: Annotated[bool, typer.Option(help="Drop the index and embed e
             client.delete_collection(COLLECTION)
     entries, _, report = build_index(conf)
     print(f"entries {len(entries)}  added {report.added}  updated {report.updated}  removed {report.removed}  "
-          f"unchanged {report.unchanged}  vectors {report.vectors}" + ("  (rebuilt for a new model)" if report.rebuilt else ""))
+          f"unchanged {report.unchanged}  vectors {report.vectors}"
+          + ("  (rebuilt for a new model)" if report.rebuilt else ""))
 
 
 @kb_app.command("validate")
-def kb_validate(path: Annotated[Path | None, typer.Argument(help="Entries folder (default: the configured one).")] = None):
+def kb_validate(
+    path: Annotated[Path | None, typer.Argument(help="Entries folder (default: the configured one).")] = None,
+):
     """Check every entry: fields, topics, refs, pairs, duplicate ids. Exit 1 on problems."""
     from knowledge_base import EntryError, load_entries
 
@@ -107,16 +121,19 @@ def kb_validate(path: Annotated[Path | None, typer.Argument(help="Entries folder
 
 @kb_app.command("import")
 def kb_import(
-    path: Annotated[Path, typer.Argument(help="A .txt or .md document of training material.")],
+    path: Annotated[Path, typer.Argument(help="A folder of entry files to import into the store, "
+                                               "or (with --dry-run) a .txt or .md document of training material.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Vet and print; store nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the passages as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the passages (or the import report) as JSON.")] = False,
     jurisdiction: Annotated[str, typer.Option(help="Jurisdiction whose rules are cited.")] = "CN",
 ):
-    """Split a document into passages and vet each one against the guardrails."""
+    """Import a folder of entry files into the store (one transaction), or vet a document's passages (--dry-run)."""
     from assistant.vetting import vet_file
 
     if not dry_run:
-        raise fail("only --dry-run is available: drafts are stored by the trainer workflow")
+        from assistant.curation_cli import import_folder
+
+        return import_folder(settings(), path, as_json)
     if not path.is_file():
         raise fail(f"{path}: no such file")
     try:
@@ -141,6 +158,7 @@ def eval_(
     jurisdiction: Annotated[str | None, typer.Option(help="Default jurisdiction for cases without one.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also run a dense-only retriever without guardrails.")] = False,
     gate: Annotated[Path | None, typer.Option(help="Thresholds file; exit 1 when a metric is below it.")] = None,
+    llm: Annotated[bool, typer.Option(help="Answer through the LLM drafter (COACH_LLM); report fallbacks.")] = False,
 ):
     """Run case files through the coach and print the metrics (eval-format.md)."""
     from assistant.evaluation import CaseError, run_eval
@@ -148,8 +166,10 @@ def eval_(
     conf = settings()
     if jurisdiction:
         conf = conf.model_copy(update={"jurisdiction": jurisdiction.upper()})
+    if llm and not conf.llm:
+        raise fail("--llm needs a model: set COACH_LLM=<provider>:<model> (README: Optional LLM drafting)")
     try:
-        failures = run_eval(conf, cases, out, report, baseline=baseline, gate=gate)
+        failures = run_eval(conf, cases, out, report, baseline=baseline, gate=gate, llm=llm)
     except (CaseError, OSError) as exc:
         raise fail(str(exc)) from None
     if failures:
@@ -170,6 +190,8 @@ def guard_train():
     approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
     train(default_embedder(), approved)
 
+
+curation_cli.register(kb_app, app)
 
 if __name__ == "__main__":
     app()

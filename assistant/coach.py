@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,9 +23,26 @@ from guardrails import Guard, Verdict
 from knowledge_base import Entry
 from knowledge_base.retrieval import Retriever
 
+if TYPE_CHECKING:
+    from assistant.drafting import Drafter
+
 
 class QuestionError(ValueError):
     """The question cannot be asked as given (empty, too long, unknown jurisdiction)."""
+
+
+def validate_question(question: str, jurisdiction: str | None, settings: Settings) -> tuple[str, str]:
+    """The stripped question and the jurisdiction to use, or QuestionError saying why not."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty")
+    question = question.strip()
+    limit = settings.max_question_chars
+    if len(question) > limit:
+        raise QuestionError(f"the question is {len(question)} characters; the limit is {limit}")
+    jurisdiction = (jurisdiction or settings.jurisdiction).upper()
+    if jurisdiction not in JURISDICTIONS:
+        raise QuestionError(f"unknown jurisdiction {jurisdiction!r}; use one of {', '.join(JURISDICTIONS)}")
+    return question, jurisdiction
 
 
 @dataclass
@@ -36,6 +54,8 @@ class Coach:
     embeddings: object
     settings: Settings
     log: QuestionLog | None = None
+    drafter: Drafter | None = None  # optional LLM drafting (COACH_LLM); None: composed cards only
+    _checked: dict = field(default_factory=dict, repr=False)  # card text -> output verdict (cards are fixed text)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, log_questions: bool = True) -> Coach:
@@ -47,24 +67,11 @@ class Coach:
     def entry(self, entry_id: str) -> Entry | None:
         return self.retriever.entries.get(entry_id)
 
-    def validate(self, question: str, jurisdiction: str | None) -> tuple[str, str]:
-        """The stripped question and the jurisdiction to use, or QuestionError."""
-        if not isinstance(question, str) or not question.strip():
-            raise QuestionError("the question is empty")
-        question = question.strip()
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionError(f"the question is {len(question)} characters; the limit is {limit}")
-        jurisdiction = (jurisdiction or self.settings.jurisdiction).upper()
-        if jurisdiction not in JURISDICTIONS:
-            raise QuestionError(f"unknown jurisdiction {jurisdiction!r}; use one of {', '.join(JURISDICTIONS)}")
-        return question, jurisdiction
-
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
             *, lang: str | None = None, agent: str = "") -> Answer:
         """Coach one question (in the context of ``history``), in the asker's language."""
         started = time.perf_counter()
-        question, jurisdiction = self.validate(question, jurisdiction)
+        question, jurisdiction = validate_question(question, jurisdiction, self.settings)
         history = tuple(h for h in history if isinstance(h, str) and h.strip())
         lang = lang or detect_lang(question)
         vector = np.asarray(self.embeddings.encode([question])[0])
@@ -75,7 +82,8 @@ class Coach:
         else:
             hits = self.retriever.search(question, lang=lang, jurisdiction=jurisdiction,
                                          history=history, vector=vector)
-            answer = self.compose(hits, lang, jurisdiction, verdict) if hits else self.abstain(lang, verdict)
+            answer = (self.compose(hits, lang, jurisdiction, verdict, question, history) if hits
+                      else self.abstain(lang, verdict))
         answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
         if self.log is not None:
             answer = replace(answer, ask_id=self.log.record(question, answer, jurisdiction, agent))
@@ -85,13 +93,20 @@ class Coach:
     def shares_embedding(self) -> bool:
         return getattr(self.embeddings, "name", "") == self.guard.model.embedding_model
 
-    def compose(self, hits, lang: str, jurisdiction: str, verdict: Verdict) -> Answer:
+    def compose(self, hits, lang: str, jurisdiction: str, verdict: Verdict, question: str = "",
+                history: tuple[str, ...] = ()) -> Answer:
         text, card, sources = compose_answer(hits, lang, self.entry)
         spoken = "\n".join((*card.say, *card.do))
-        check = self.guard.check_answer(spoken, jurisdiction=jurisdiction)
+        key = (spoken, jurisdiction)
+        if key not in self._checked:
+            self._checked[key] = self.guard.check_answer(spoken, jurisdiction=jurisdiction)
+        check = self._checked[key]
         if check.blocked:  # an approved entry failed the final check: withhold it, never show it
             return Answer(compose_withheld(lang), False, True, (), (), check, lang)
-        return Answer(text, False, False, (), sources, verdict, lang, card)
+        answer = Answer(text, False, False, (), sources, verdict, lang, card)
+        if self.drafter is not None:  # an LLM draft from exactly these hits; this card is its fallback
+            answer = self.drafter.draft(answer, hits, question, history, jurisdiction)
+        return answer
 
     def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray) -> Answer:
         alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vector)

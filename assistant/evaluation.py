@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from assistant.coach import Coach, QuestionError
 from assistant.metrics import compute_metrics
 from assistant.report import write_report
 from assistant.settings import Settings
+from knowledge_base.calibration import calibrate
 from knowledge_base.retrieval import RetrievalConfig, Retriever
 
 
@@ -92,7 +94,18 @@ def run_case(coach: Coach, case: Case) -> dict:
     shown = () if answer.refused or answer.abstained else answer.sources[:5]
     return {"id": case.id, "refused": answer.refused, "abstained": answer.abstained,
             "categories": list(answer.categories), "topics": [s.topic for s in shown],
-            "sources": [s.id for s in shown], "latency_ms": _ms(started)}
+            "sources": [s.id for s in shown], "latency_ms": _ms(started),
+            **({"fallback": answer.fallback} if coach.drafter is not None else {})}
+
+
+def llm_summary(results: list[dict], model: str | None) -> dict:
+    """How often an answered case got the composed card instead of the LLM draft, and why."""
+    answered = [r for r in results if "fallback" in r and not (r["refused"] or r["abstained"])]
+    reasons = Counter(r["fallback"] for r in answered if r["fallback"])
+    fell_back = sum(reasons.values())
+    return {"model": model, "answered": len(answered), "drafted": len(answered) - fell_back,
+            "fallback": fell_back, "fallback_rate": fell_back / len(answered) if answered else None,
+            "reasons": dict(reasons.most_common())}
 
 
 def run_baseline_case(coach: Coach, dense: Retriever, case: Case) -> dict:
@@ -140,21 +153,36 @@ def summary_line(m: dict) -> str:
 
 
 def run_eval(settings: Settings, case_files: Iterable[Path], out: Path, report_dir: Path | None = None, *,
-             baseline: bool = False, gate: Path | None = None, log=print) -> list[str]:
-    """Run every case, write results to ``out``; returns the gate's failures (empty = pass)."""
+             baseline: bool = False, gate: Path | None = None, llm: bool = False, log=print) -> list[str]:
+    """Run every case, write results to ``out``; returns the gate's failures (empty = pass).
+
+    ``llm``: answer through the configured LLM drafter (COACH_LLM) and report how often it fell
+    back; without it the composed cards are measured even when COACH_LLM is set.
+    """
+    if llm and not settings.llm:
+        raise ValueError("--llm needs a model: set COACH_LLM=<provider>:<model>")
     cases = [c for path in case_files for c in load_cases(Path(path))]
     if not cases:
         raise CaseError("no cases in the given files")
-    coach = Coach.from_settings(settings, log_questions=False)
+    coach = Coach.from_settings(settings if llm else settings.model_copy(update={"llm": None}), log_questions=False)
     results = [run_case(coach, c) for c in cases]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
     metrics = compute_metrics(cases, results)
     log(f"coach:    {summary_line(metrics['overall'])}")
+    if llm:
+        metrics["llm"] = llm_summary(results, settings.llm)
+        metrics["overall"]["llm_fallback_rate"] = metrics["llm"]["fallback_rate"]
+        s = metrics["llm"]
+        why = ", ".join(f"{reason} {n}" for reason, n in s["reasons"].items())
+        log(f"llm:      {s['model']}: {s['drafted']} of {s['answered']} answers drafted; composed card instead "
+            f"{s['fallback']} times" + (f" ({why})" if why else ""))
     base = None
     if baseline:
-        dense = Retriever(list(coach.retriever.entries.values()), coach.retriever.vectors, coach.embeddings,
-                          coach.retriever.threshold, RetrievalConfig(use_lexical=False, same_lang_bonus=0.0))
+        entries, vectors = list(coach.retriever.entries.values()), coach.retriever.vectors
+        bar = calibrate(entries, vectors, coach.embeddings, coach.retriever.lexical, weights=(0.0,))
+        dense = Retriever(entries, vectors, coach.embeddings, None, bar.threshold, 0.0,
+                          RetrievalConfig(same_lang_bonus=0.0))
         base = compute_metrics(cases, [run_baseline_case(coach, dense, c) for c in cases])
         log(f"baseline: {summary_line(base['overall'])}")
     if report_dir is not None:

@@ -60,6 +60,7 @@ def write_report(folder: Path, metrics: dict, baseline: dict | None, cases, resu
     folder.mkdir(parents=True, exist_ok=True)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     payload = {"generated": generated, "cases": len(cases), "metrics": metrics, "baseline": baseline,
-               "knowledge_base": {"entries": len(coach.retriever.entries), "abstain_threshold": coach.retriever.threshold}}
+               "knowledge_base": {"entries": len(coach.retriever.entries),
+                                  "abstain_threshold": coach.retriever.threshold}}
     (folder / "report.json").write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
     (folder / "report.md").write_text(render_markdown(metrics, baseline, generated), encoding="utf-8")

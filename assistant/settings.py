@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 JURISDICTIONS = ("CN", "US")
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     jurisdiction: str = "CN"
     max_question_chars: int = 2000
+    # Optional LLM drafting (README): "<provider>:<model>", e.g. "openai:gpt-4o-mini", "ollama:qwen2.5:7b".
+    llm: str | None = None
+    llm_base_url: str | None = None      # an OpenAI-compatible endpoint (vLLM, a gateway) or an Ollama server
+    llm_api_key: SecretStr | None = None  # masked in repr and logs
+    llm_timeout_s: float = Field(default=4.0, gt=0)  # past this the agent gets the composed card
 
     @field_validator("jurisdiction")
     @classmethod

@@ -45,6 +45,7 @@ class Answer:
     card: Card = field(default_factory=Card)
     latency_ms: float = 0.0
     ask_id: int | None = None
+    fallback: str = ""  # why an LLM draft gave way to this composed card ("" = it did not); assistant/drafting.py
 
     def to_dict(self) -> dict:
         """The public JSON shape (``coach ask --json``): exactly the contract's fields."""

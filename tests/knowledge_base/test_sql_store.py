@@ -1,0 +1,459 @@
+"""Contract tests of the curation store, run against every backend.
+
+SQLite in tmp_path always; PostgreSQL too when COACH_TEST_POSTGRES_URL names a database the tests
+may create schemas in (each test gets its own schema, dropped afterwards), e.g.
+COACH_TEST_POSTGRES_URL=postgresql+psycopg://coach@127.0.0.1:5432/coach_test
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from knowledge_base import EntryError, load_entries
+from knowledge_base.curation import (
+    ConflictError,
+    CurationError,
+    RoleError,
+    TransitionError,
+    TwoPersonError,
+    VettingError,
+)
+from knowledge_base.entries import MAX_FILE_BYTES
+from knowledge_base.passwords import hash_password
+from knowledge_base.sql_store import SqlStore
+from knowledge_base.store import ENTRIES_DIR, FileEntrySource
+from knowledge_base.types import Entry
+
+PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
+COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
+
+
+@pytest.fixture(scope="session")
+def guard():
+    from guardrails import Guard
+
+    return Guard()
+
+
+def by_id(entries) -> list[Entry]:
+    return sorted(entries, key=lambda e: e.id)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coach.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("set COACH_TEST_POSTGRES_URL to run the store contract against PostgreSQL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(db_url, guard):
+    s = SqlStore(db_url, vet=guard.vet, bcrypt_rounds=4)
+    s.users.add("alice", "trainer", "alice-password")
+    s.users.add("bob", "trainer", "bob-password")
+    s.users.add("carol", "agent", "carol-password")
+    yield s
+    s.engine.dispose()
+
+
+def new_entry(entry_id: str = "discount-request-test-zh", **changes) -> Entry:
+    """A compliant script entry that refers to nothing (so it can be saved into an empty store)."""
+    base = Entry(
+        id=entry_id, title="客户要求减免才肯还", topic="discount_request", kind="script", lang="zh",
+        jurisdiction="CN", status="draft", version=1, questions=("客户说打个折就还", "能不能少还点"),
+        situation="客户表示只有减免利息或本金才肯还款。",
+        say=("我理解您想把负担降下来。减免需要按公司流程审批，我没办法在电话里直接答应您。",),
+        do=("记录客户的诉求、困难和能还的金额，按流程提交减免申请。",),
+        dont=("不要承诺任何未经审批的减免。",),
+        why="减免须按授权审批；承诺做不到的减免属于误导性陈述。",
+    )
+    return replace(base, **changes)
+
+
+def published(store: SqlStore, today: date | None = None) -> dict[str, Entry]:
+    return {e.id: e for e in store.list_approved(today)}
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def test_first_import_serves_exactly_what_the_shipped_files_serve(shipped_entries, store):
+    report = store.import_folder(ENTRIES_DIR)
+
+    assert len(report["added"]) == len(shipped_entries)
+    assert by_id(store.list_approved()) == by_id(FileEntrySource(ENTRIES_DIR).list_approved())
+    again = store.import_folder(ENTRIES_DIR)
+    assert again["added"] == [] and len(again["unchanged"]) == len(shipped_entries)
+
+
+def test_a_malformed_file_in_the_middle_of_an_import_imports_nothing(shipped_entries, store, tmp_path):
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES_DIR, folder)
+    middle = sorted(folder.rglob("*.md"))[len(shipped_entries) // 2]
+    middle.write_text(middle.read_text(encoding="utf-8").replace("kind:", "kind: [unclosed", 1), encoding="utf-8")
+
+    with pytest.raises(EntryError) as err:
+        store.import_folder(folder)
+
+    assert str(middle) in str(err.value)
+    assert store.list() == [] and store.list_approved() == []
+
+
+def test_a_huge_or_binary_file_is_refused_by_name_and_nothing_is_imported(store, tmp_path):
+    folder = tmp_path / "entries"
+    shutil.copytree(ENTRIES_DIR, folder)
+    huge = folder / "discount_request" / "discount-request-huge-zh.md"
+    huge.write_text("---\n" + "x" * (MAX_FILE_BYTES + 1), encoding="utf-8")
+    binary = folder / "call_opening" / "call-opening-binary-zh.md"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+
+    with pytest.raises(EntryError) as err:
+        store.import_folder(folder)
+
+    message = str(err.value)
+    assert f"{huge}: file: larger than {MAX_FILE_BYTES} bytes" in message
+    assert f"{binary}: file: not UTF-8 text" in message
+    assert store.list() == []
+
+
+def test_an_import_interrupted_half_way_leaves_nothing_half_imported(shipped_entries, store):
+    def interrupt(n: int) -> None:
+        if n == 100:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.import_folder(ENTRIES_DIR, progress=interrupt)
+
+    assert store.list() == [] and {a.action for a in store.audit()} == {"user_add"}
+    assert len(store.import_folder(ENTRIES_DIR)["added"]) == len(shipped_entries)
+
+
+def test_a_process_killed_mid_import_leaves_nothing_half_imported(shipped_entries, store, db_url):
+    crash = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from knowledge_base.sql_store import SqlStore\n"
+        "store = SqlStore(sys.argv[1])\n"
+        "store.import_folder(Path(sys.argv[2]), progress=lambda n: os._exit(9) if n == 150 else None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", crash, db_url, str(ENTRIES_DIR)], capture_output=True, text=True)
+
+    assert done.returncode == 9, done.stderr
+    assert store.list() == []
+    assert len(store.import_folder(ENTRIES_DIR)["added"]) == len(shipped_entries)
+
+
+# --- lifecycle -------------------------------------------------------------------------------
+
+
+def test_draft_review_approve_publishes_and_the_audit_log_tells_who_did_what(store):
+    rec = store.save(new_entry(), user="alice")
+    assert (rec.status, rec.entry.version, rec.published_version) == ("draft", 1, None)
+    assert rec.entry.id not in published(store)
+
+    assert store.submit(rec.entry.id, user="alice").status == "in_review"
+    assert rec.entry.id not in published(store)
+
+    approved = store.approve(rec.entry.id, user="bob")
+
+    assert approved.status == "approved" and approved.published_version == 1
+    served = published(store)[rec.entry.id]
+    assert served.say == new_entry().say and served.status == "approved" and served.version == 1
+    trail = [(a.actor, a.action, a.version) for a in reversed(store.audit(rec.entry.id))]
+    assert trail == [("alice", "create", 1), ("alice", "submit", 1), ("bob", "approve", 1)]
+    assert store.audit(rec.entry.id)[0].diff == {"status": ["in_review", "approved"]}
+    assert all(a.at is not None for a in store.audit(rec.entry.id))
+
+
+def test_an_edit_keeps_the_approved_version_serving_until_a_second_person_approves_it(store):
+    entry_id = store.save(new_entry(), user="alice").entry.id
+    store.submit(entry_id, user="alice")
+    first = store.approve(entry_id, user="bob")
+    better = ("您先别急，减免要走公司的审批流程，我把您的情况如实报上去。",)
+
+    edited = store.save(replace(first.entry, say=better), user="alice", expected_revision=first.revision)
+
+    assert (edited.status, edited.entry.version, edited.published_version) == ("draft", 2, 1)
+    assert published(store)[entry_id].say == new_entry().say
+    assert store.audit(entry_id)[0].diff == {"say": [list(new_entry().say), list(better)]}
+    store.submit(entry_id, user="alice")
+    store.approve(entry_id, user="bob")
+    assert published(store)[entry_id].say == better and published(store)[entry_id].version == 2
+    assert store.get_version(entry_id, 1).say == new_entry().say
+    assert [(v.version, v.editor, v.approved_by) for v in store.history(entry_id)] == [(1, "alice", "bob"),
+                                                                                      (2, "alice", "bob")]
+
+
+def test_the_last_editor_cannot_approve_their_own_version(store):
+    entry_id = store.save(new_entry(), user="alice").entry.id
+    store.submit(entry_id, user="bob")
+
+    with pytest.raises(TwoPersonError, match="second person"):
+        store.approve(entry_id, user="alice")
+
+    assert store.get(entry_id).status == "in_review" and entry_id not in published(store)
+    assert store.audit(entry_id)[0].action == "approve_refused" and store.audit(entry_id)[0].actor == "alice"
+
+
+def test_bob_editing_alices_draft_makes_alice_a_valid_approver_and_bob_not(store):
+    rec = store.save(new_entry(), user="alice")
+    rec = store.save(replace(rec.entry, title="客户要减免才还钱"), user="bob", expected_revision=rec.revision)
+    store.submit(rec.entry.id, user="bob")
+
+    with pytest.raises(TwoPersonError):
+        store.approve(rec.entry.id, user="bob")
+    assert store.approve(rec.entry.id, user="alice").published_version == 2
+
+
+def test_agents_and_unknown_users_cannot_curate(store):
+    with pytest.raises(RoleError, match="agent"):
+        store.save(new_entry(), user="carol")
+    with pytest.raises(RoleError, match="unknown user"):
+        store.save(new_entry(), user="mallory")
+    entry_id = store.save(new_entry(), user="alice").entry.id
+    store.submit(entry_id, user="alice")
+    with pytest.raises(RoleError):
+        store.approve(entry_id, user="carol")
+    assert entry_id not in published(store)
+
+
+def test_actions_that_do_not_apply_to_the_state_are_refused(store):
+    entry_id = store.save(new_entry(), user="alice").entry.id
+    with pytest.raises(TransitionError, match="it is draft"):
+        store.approve(entry_id, user="bob")
+    store.retire(entry_id, user="bob")
+    with pytest.raises(TransitionError, match="it is retired"):
+        store.submit(entry_id, user="alice")
+
+
+def test_a_flagged_say_line_blocks_approval_until_it_is_edited_to_pass(store):
+    bad = store.save(new_entry(say=(COERCIVE_ZH,)), user="alice")
+    store.submit(bad.entry.id, user="alice")
+
+    with pytest.raises(VettingError) as err:
+        store.approve(bad.entry.id, user="bob")
+
+    assert err.value.flagged[0][0] == COERCIVE_ZH and err.value.flagged[0][1]
+    assert bad.entry.id not in published(store) and store.get(bad.entry.id).status == "in_review"
+    assert store.audit(bad.entry.id)[0].action == "approve_refused"
+    current = store.get(bad.entry.id)
+    fixed = store.save(replace(current.entry, say=new_entry().say), user="alice", expected_revision=current.revision)
+    store.submit(fixed.entry.id, user="alice")
+    assert store.approve(fixed.entry.id, user="bob").status == "approved"
+    assert published(store)[fixed.entry.id].say == new_entry().say
+
+
+def test_a_store_without_vetting_approves_nothing(db_url):
+    store = SqlStore(db_url, bcrypt_rounds=4)
+    store.users.add("alice", "trainer", "alice-password")
+    store.users.add("bob", "admin", "bob-password")
+    entry_id = store.save(new_entry(), user="alice").entry.id
+    store.submit(entry_id, user="alice")
+
+    with pytest.raises(CurationError, match="vetting"):
+        store.approve(entry_id, user="bob")
+    assert store.list_approved() == []
+
+
+def test_retiring_an_entry_removes_it_from_what_agents_see_at_once(shipped_entries, store):
+    store.import_folder(ENTRIES_DIR)
+    victim = shipped_entries[0].id
+    assert victim in published(store)
+
+    rec = store.retire(victim, user="alice")
+
+    assert rec.status == "retired" and rec.published_version is None
+    assert victim not in published(store) and len(published(store)) == len(shipped_entries) - 1
+    assert (store.audit(victim)[0].actor, store.audit(victim)[0].action) == ("alice", "retire")
+
+
+def test_only_entries_in_date_are_served(store):
+    today = date(2026, 12, 1)
+    for entry_id, effective, expires in [("discount-request-future-zh", today + timedelta(days=1), None),
+                                         ("discount-request-expired-zh", None, today - timedelta(days=1)),
+                                         ("discount-request-current-zh", today, today)]:
+        store.save(new_entry(entry_id, effective=effective, expires=expires), user="alice")
+        store.submit(entry_id, user="alice")
+        store.approve(entry_id, user="bob")
+
+    assert list(published(store, today)) == ["discount-request-current-zh"]
+    assert "discount-request-future-zh" in published(store, today + timedelta(days=1))
+
+
+# --- concurrency -----------------------------------------------------------------------------
+
+
+def test_a_stale_save_is_a_conflict_and_the_first_save_is_kept(store):
+    rec = store.save(new_entry(), user="alice")
+    alice_title, bob_title = "Alice 的标题", "Bob 的标题"
+    store.save(replace(rec.entry, title=alice_title), user="alice", expected_revision=rec.revision)
+
+    with pytest.raises(ConflictError, match="changed by alice") as err:
+        store.save(replace(rec.entry, title=bob_title), user="bob", expected_revision=rec.revision)
+
+    assert "nothing was saved" in str(err.value)
+    assert store.get(rec.entry.id).entry.title == alice_title
+    assert [v.editor for v in store.history(rec.entry.id)] == ["alice", "alice"]
+
+
+def test_creating_an_id_that_exists_is_a_conflict(store):
+    store.save(new_entry(), user="alice")
+    with pytest.raises(ConflictError, match="already exists"):
+        store.save(new_entry(title="另一个"), user="bob")
+    assert store.get(new_entry().id).entry.title == new_entry().title
+
+
+def test_an_edit_landing_while_an_approval_is_being_checked_wins_and_the_approval_fails(db_url, guard):
+    """Bob approves what he read; Alice's edit commits between his read and his write: no stale publish."""
+    other = SqlStore(db_url, bcrypt_rounds=4)
+    other.users.add("alice", "trainer", "alice-password")
+    other.users.add("bob", "trainer", "bob-password")
+    entry_id = other.save(new_entry(), user="alice").entry.id
+    other.submit(entry_id, user="alice")
+    edited_say = ("我先把您的情况记下来，减免要按流程审批。",)
+
+    def vet_while_alice_edits(text: str):
+        if other.get(entry_id).status == "in_review":
+            current = other.get(entry_id)
+            other.save(replace(current.entry, say=edited_say), user="alice", expected_revision=current.revision)
+        return guard.vet(text)
+
+    bob = SqlStore(db_url, vet=vet_while_alice_edits)
+    with pytest.raises(ConflictError):
+        bob.approve(entry_id, user="bob")
+
+    assert bob.list_approved() == []
+    assert bob.get(entry_id).status == "draft" and bob.get(entry_id).entry.say == edited_say
+
+
+# --- validation, export, users, schema ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"topic": "no_such_topic"}, "topic"),
+    ({"say": ("第一行\n第二行",)}, "say"),
+    ({"refs": ("reg-cn-missing",)}, "refs"),
+    ({"id": "Bad Id"}, "id"),
+])
+def test_invalid_entries_are_refused_by_field(store, change, field):
+    with pytest.raises(EntryError) as err:
+        store.save(new_entry(**change), user="alice")
+    assert err.value.problems[0].field == field
+    assert store.list() == []
+
+
+def test_export_writes_files_that_load_back_as_the_same_entries(shipped_entries, store, tmp_path):
+    store.import_folder(ENTRIES_DIR)
+    rec = store.get(shipped_entries[5].id)
+    store.save(replace(rec.entry, title=rec.entry.title + "（修订）"), user="alice", expected_revision=rec.revision)
+
+    assert store.export(tmp_path / "out") == len(shipped_entries)
+
+    exported = by_id(load_entries(tmp_path / "out"))
+    assert exported == by_id(r.entry for r in store.list())
+    assert [e for e in exported if e.id == rec.entry.id][0].status == "draft"
+    unchanged = [e for e in exported if e.id != rec.entry.id]
+    assert unchanged == [e for e in by_id(shipped_entries) if e.id != rec.entry.id]
+
+
+def test_export_refuses_a_folder_that_is_not_empty(store, tmp_path):
+    store.import_folder(ENTRIES_DIR)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
+
+    with pytest.raises(FileExistsError):
+        store.export(tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
+
+
+def test_passwords_are_stored_only_as_bcrypt_hashes(store):
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM kb_users WHERE name = 'alice'")).scalar()
+
+    assert "alice-password" not in stored and stored.startswith("$2b$")
+    assert store.users.authenticate("alice", "alice-password").role == "trainer"
+    assert store.users.authenticate("alice", "bob-password") is None
+    assert store.users.authenticate("nobody", "alice-password") is None
+    assert hash_password("long enough") != hash_password("long enough")
+    assert hash_password("long enough").startswith("$2b$12$")
+
+
+@pytest.mark.parametrize(("name", "role", "password", "error"), [
+    ("dave", "trainer", "short", "at least 8"),
+    ("dave", "trainer", "密" * 30, "at most 72 bytes"),
+    ("dave", "boss", "long enough", "role must be one of"),
+    ("", "trainer", "long enough", "user name"),
+])
+def test_bad_users_are_refused(store, name, role, password, error):
+    with pytest.raises(ValueError, match=error):
+        store.users.add(name, role, password)
+
+
+def test_a_user_name_is_taken_once(store):
+    with pytest.raises(CurationError, match="already exists"):
+        store.users.add("alice", "admin", "another-password")
+    assert [(u.name, u.role) for u in store.users.list()] == [("alice", "trainer"), ("bob", "trainer"),
+                                                             ("carol", "agent")]
+    assert [a.diff["user"] for a in store.audit() if a.action == "user_add"] == ["carol", "bob", "alice"]
+
+
+def test_the_migrations_build_exactly_the_models_schema(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from knowledge_base.sql_models import SCHEMA_REVISION, Base
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_name": lambda name, type_, parents:
+                                                         type_ != "table" or name in Base.metadata.tables})
+        assert compare_metadata(context, Base.metadata) == []
+        assert context.get_current_revision() == SCHEMA_REVISION
+
+
+def test_the_alembic_command_line_upgrades_an_empty_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "alembic", "-c", str(root / "alembic.ini"), "-x", f"url={url}",
+                           "upgrade", "head"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    store = SqlStore(url, bcrypt_rounds=4)
+    assert store.list() == [] and store.users.list() == []
+
+
+def test_app_processes_opening_a_new_database_at_once_all_get_the_schema(db_url):
+    """Several processes (and threads of one process) open a brand-new database at the same moment."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    opener = "import sys; from knowledge_base.sql_store import SqlStore; SqlStore(sys.argv[1])"
+    processes = [subprocess.Popen([sys.executable, "-c", opener, db_url], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        stores = list(pool.map(lambda _: SqlStore(db_url, bcrypt_rounds=4), range(3)))
+    errors = [p.communicate()[1] for p in processes]
+
+    assert [p.returncode for p in processes] == [0, 0, 0], errors
+    stores[0].users.add("alice", "trainer", "alice-password")
+    assert [u.name for s in stores for u in s.users.list()] == ["alice"] * 3
