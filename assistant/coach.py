@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.compose import compose_abstention, compose_answer, compose_refusal, compose_withheld
-from assistant.language import detect_lang
+from assistant.language import detect_lang, search_form
 from assistant.question_log import QuestionLog
 from assistant.settings import JURISDICTIONS, Settings
 from assistant.types import Answer
 from guardrails import Guard, Verdict
 from knowledge_base import Entry
 from knowledge_base.retrieval import Retriever
+from knowledge_base.store import EntrySource
 
 if TYPE_CHECKING:
     from assistant.drafting import Drafter
@@ -55,6 +57,9 @@ class Coach:
     settings: Settings
     log: QuestionLog | None = None
     drafter: Drafter | None = None  # optional LLM drafting (COACH_LLM); None: composed cards only
+    source: EntrySource | None = None  # where published entries come from; watched for changes
+    revision: int = 0  # the source's revision this coach serves
+    _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _checked: dict = field(default_factory=dict, repr=False)  # card text -> output verdict (cards are fixed text)
 
     @classmethod
@@ -72,22 +77,41 @@ class Coach:
         """Coach one question (in the context of ``history``), in the asker's language."""
         started = time.perf_counter()
         question, jurisdiction = validate_question(question, jurisdiction, self.settings)
+        self.refresh()
         history = tuple(h for h in history if isinstance(h, str) and h.strip())
         lang = lang or detect_lang(question)
-        vector = np.asarray(self.embeddings.encode([question])[0])
+        query = search_form(question)
+        vector = np.asarray(self.embeddings.encode([query])[0])
         verdict = self.guard.check_request(question, jurisdiction=jurisdiction,
                                            embedding=vector if self.shares_embedding else None)
         if verdict.blocked:
             answer = self.refuse(verdict, lang, jurisdiction, vector)
         else:
-            hits = self.retriever.search(question, lang=lang, jurisdiction=jurisdiction,
-                                         history=history, vector=vector)
+            hits = self.retriever.search(query, lang=lang, jurisdiction=jurisdiction,
+                                         history=tuple(search_form(h) for h in history), vector=vector)
             answer = (self.compose(hits, lang, jurisdiction, verdict, question, history) if hits
                       else self.abstain(lang, verdict))
         answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
         if self.log is not None:
             answer = replace(answer, ask_id=self.log.record(question, answer, jurisdiction, agent))
         return answer
+
+    def refresh(self) -> bool:
+        """Serve the newest published entries if the source changed since the last look (one cheap
+        query per ask). Vectors are written before the switch, so no ask sees a half-built index;
+        a retired entry is gone from the next answer; a failure leaves the previous state serving."""
+        revision_of = getattr(self.source, "revision", None)
+        if revision_of is None or revision_of() == self.revision:
+            return False
+        with self._refreshing:
+            revision = revision_of()
+            if revision == self.revision:
+                return False
+            entries = self.source.list_approved()
+            self.retriever.vectors.sync(entries)
+            self.retriever.publish(entries)
+            self.revision = revision
+            return True
 
     @property
     def shares_embedding(self) -> bool:

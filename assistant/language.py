@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import cache
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]+")
@@ -13,3 +15,15 @@ def detect_lang(text: str) -> str:
     cjk = len(_CJK.findall(text))
     latin_words = len(_LATIN.findall(text))
     return "zh" if cjk and cjk * 2 >= latin_words else "en"
+
+
+@cache
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def search_form(text: str) -> str:
+    """The question as the knowledge base is written: simplified Chinese, half-width characters."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text))

@@ -8,6 +8,7 @@ import logging
 from dataclasses import asdict
 
 from assistant.coach import Coach
+from assistant.curation import entry_source
 from assistant.question_log import QuestionLog
 from assistant.settings import Settings
 from guardrails import Guard
@@ -17,7 +18,6 @@ from knowledge_base.embeddings import make_embeddings
 from knowledge_base.index import SyncReport, VectorIndex, open_chroma
 from knowledge_base.lexical import LexicalIndex
 from knowledge_base.retrieval import Retriever
-from knowledge_base.store import FileEntrySource
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +56,20 @@ def load_calibration(settings: Settings, entries, vectors: VectorIndex, embeddin
 
 
 def build_index(settings: Settings, embeddings=None) -> tuple[list[Entry], VectorIndex, SyncReport]:
-    """Load approved entries and bring the vector index in step with them."""
+    """Load the published entries and bring the vector index in step with them."""
     embeddings = embeddings or make_embeddings(settings.embedding)
-    entries = FileEntrySource(settings.entries_dir).list_approved()
+    entries = entry_source(settings).list_approved()
     vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
     return entries, vectors, vectors.sync(entries)
 
 
 def build_coach(settings: Settings, *, log_questions: bool = True) -> Coach:
     embeddings = make_embeddings(settings.embedding)
-    entries = FileEntrySource(settings.entries_dir).list_approved()
-    return build_from_entries(settings, entries, embeddings, log_questions=log_questions)
+    source = entry_source(settings)  # the SQL store; the shipped entries are its first import
+    revision = source.revision()
+    coach = build_from_entries(settings, source.list_approved(), embeddings, log_questions=log_questions)
+    coach.source, coach.revision = source, revision
+    return coach
 
 
 def build_from_entries(settings: Settings, entries: list[Entry], embeddings=None, *,

@@ -66,12 +66,13 @@ class Guard:
             embedding = self.embed([text])[0]
         worst = None
         for unit in self.clauses(text):
-            probs, signals, _ = self.score(unit, embedding, passage)
-            if worst is None or self._strength(probs, signals) > self._strength(*worst[:2]):
-                worst = (probs, signals, unit)
-        probs, signals, _ = worst
+            probs, signals, norm = self.score(unit, embedding, passage)
+            strength = self._strength(probs, signals, norm)
+            if worst is None or strength > worst[0]:
+                worst = (strength, probs, signals)
+        strength, probs, signals = worst
         law = self.unknown_law(text) if passage else None
-        blocked = self._strength(probs, signals) >= self.model.threshold or law is not None
+        blocked = strength >= 1.0 or law is not None
         if not blocked:
             return Verdict(False, score=probs["violation"], checkpoint=checkpoint)
         categories = [c for c in CATEGORIES if probs[c] >= 0.5] or [max(CATEGORIES, key=probs.get)]
@@ -84,14 +85,15 @@ class Guard:
         return Verdict(True, tuple(categories), tuple(reasons),
                        self.policy.refs_for(categories, jurisdiction), probs["violation"], checkpoint)
 
-    def _strength(self, probs: dict[str, float], signals: Signals) -> float:
-        """The violation score, held below the threshold when no prohibited act was matched and
-        the score is below the model's evidence gate: a refusal must rest on evidence."""
+    def _strength(self, probs: dict[str, float], signals: Signals, text: str) -> float:
+        """The violation score relative to the decision for this script (>= 1 blocks). Below the
+        evidence gate a refusal also needs a matched prohibited act: it must rest on evidence."""
+        threshold, gate = self.model.decision(text)
         score = probs["violation"]
         has_act = any(name.startswith("act:") for name in signals.found)
-        if not has_act and score < self.model.evidence_gate:
-            return min(score, self.model.threshold - 1e-6)
-        return score
+        if not has_act and score < gate:
+            return min(score / threshold, 0.999)
+        return score / threshold
 
     def check_request(self, text: str, *, jurisdiction: str = "CN", embedding=None) -> Verdict:
         return self.check(text, checkpoint="request", jurisdiction=jurisdiction, embedding=embedding)

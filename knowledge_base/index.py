@@ -109,24 +109,31 @@ class VectorIndex:
             self._rebuilt = True
         return coll
 
-    def stored_hashes(self) -> dict[str, str]:
-        """entry id -> content hash of what the index holds."""
+    def stored(self) -> dict[str, tuple[str, str]]:
+        """record id -> (entry id, content hash) of what the index holds."""
         got = self.collection.get(include=["metadatas"])
-        return {m["entry_id"]: m["hash"] for m in got["metadatas"] or []}
+        return {i: (m["entry_id"], m["hash"]) for i, m in zip(got["ids"], got["metadatas"] or [])}
 
     def sync(self, entries: list[Entry]) -> SyncReport:
-        """Make the index hold exactly ``entries``; embed only new or changed ones."""
-        stored = self.stored_hashes()
-        wanted = {e.id: e for e in entries}
-        stale = [i for i in stored if i not in wanted]
-        changed = [e for e in entries if stored.get(e.id) != e.content_hash]
-        updated = sum(1 for e in changed if e.id in stored)
-        for entry_id in stale + [e.id for e in changed if e.id in stored]:
-            self.collection.delete(where={"entry_id": entry_id})
+        """Make the index hold exactly ``entries``; embed only new or changed ones.
+
+        New vectors are written before stale ones are deleted, so a reader (or a failure half-way)
+        never finds an entry without vectors; records are keyed by content hash, so processes
+        syncing the same change at once write the same records."""
+        stored = self.stored()
+        current = {(entry_id, h) for entry_id, h in stored.values()}
+        known_ids = {entry_id for entry_id, _ in current}
+        wanted = {(e.id, e.content_hash) for e in entries}
+        changed = [e for e in entries if (e.id, e.content_hash) not in current]
+        updated = sum(1 for e in changed if e.id in known_ids)
         self._add(changed)
+        stale = [rid for rid, key in stored.items() if key not in wanted]
+        for start in range(0, len(stale), 5000):
+            self.collection.delete(ids=stale[start:start + 5000])
+        removed = len(known_ids - {e.id for e in entries})
         self._count = None
         report = SyncReport(
-            added=len(changed) - updated, updated=updated, removed=len(stale),
+            added=len(changed) - updated, updated=updated, removed=removed,
             unchanged=len(entries) - len(changed), vectors=self.collection.count(),
             rebuilt=self._rebuilt,
         )
@@ -137,15 +144,15 @@ class VectorIndex:
         ids, docs, metas = [], [], []
         for e in entries:
             for i, text in enumerate(e.index_texts()):
-                ids.append(f"{e.id}::{i}")
+                ids.append(f"{e.id}::{e.content_hash}::{i}")
                 docs.append(text)
                 metas.append({"entry_id": e.id, "hash": e.content_hash, "lang": e.lang,
                               "jurisdiction": e.jurisdiction, "topic": e.topic})
         for start in range(0, len(ids), batch):
             chunk = slice(start, start + batch)
             vectors = self.embeddings.encode(docs[chunk])
-            self.collection.add(ids=ids[chunk], documents=docs[chunk], metadatas=metas[chunk],
-                                embeddings=vectors)
+            self.collection.upsert(ids=ids[chunk], documents=docs[chunk], metadatas=metas[chunk],
+                                   embeddings=vectors)
 
     def query(self, vector: np.ndarray, jurisdictions: tuple[str, ...], k: int = 60) -> dict[str, float]:
         """Best cosine similarity per entry among the ``k`` nearest vectors."""

@@ -73,6 +73,12 @@ class Retriever:
         self.lexical_weight = lexical_weight
         self.config = config or RetrievalConfig()
 
+    def publish(self, entries: list[Entry]) -> None:
+        """Serve ``entries`` from now on (their vectors are already in the index)."""
+        lexical = LexicalIndex(entries) if self.lexical is not None else None
+        self.lexical = lexical
+        self.entries = {e.id: e for e in entries}
+
     def allowed(self, jurisdiction: str, today: date | None = None) -> set[str]:
         today = today or date.today()
         return {i for i, e in self.entries.items()

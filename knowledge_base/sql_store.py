@@ -97,6 +97,11 @@ class SqlStore:
         with Session(self.engine) as session:
             return [self._record(session, row, version) for row, version in session.execute(query)]
 
+    def revision(self) -> int:
+        """Grows with every recorded change: readers compare it to know when to refresh."""
+        with Session(self.engine) as session:
+            return session.scalar(select(func.max(AuditRow.id))) or 0
+
     def count(self) -> int:
         """How many entries the store holds, in any state."""
         with Session(self.engine) as session:

