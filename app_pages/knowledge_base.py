@@ -1,14 +1,20 @@
 """Knowledge base page (trainers and admins): log in, find entries, edit with live vetting, the review
-queue (a second person approves), history with a diff between versions, and export."""
+queue (a second person approves), history with a diff between versions, import of training material
+as drafts (upload, dry run, import), and export."""
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 
 import streamlit as st
 
 from app_pages.common import settings, t, table
 from assistant.curation import export_zip, open_store, version_diff
+from assistant.document_import import Importer
+from assistant.documents import SUFFIXES, DocumentError
 from knowledge_base.curation import EDITOR_ROLES, IN_REVIEW, LIFECYCLE, CurationError, VettingError
 from knowledge_base.entries import EntryError
 from knowledge_base.sql_store import SqlStore
@@ -191,6 +197,61 @@ def review_tab(user) -> None:
                     st.rerun()
 
 
+@st.cache_resource(show_spinner=False)
+def load_importer(url: str, _settings) -> Importer:
+    """One importer (guard, embedding model, topic centroids) per process and database."""
+    return Importer.from_store(_settings, store())
+
+
+def importer() -> Importer:
+    conf = settings()
+    return load_importer(conf.sql_url, conf)
+
+
+def vet_upload(name: str, data: bytes, jurisdiction: str):
+    """The dry run on an uploaded file (written under its own name to a temporary folder)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(data)
+        return importer().vet(path, jurisdiction)
+
+
+def import_tab(user) -> None:
+    """Upload → every passage vetted (nothing stored) → the passing ones stored as drafts in one go."""
+    st.caption(t("kb.import_intro"))
+    upload = st.file_uploader(t("kb.upload"), type=[s.lstrip(".") for s in SUFFIXES], key="kb_upload")
+    jurisdiction = st.selectbox(t("kb.import_jurisdiction"), ["CN", "US", "ALL"], key="kb_import_jur")
+    if upload is None:
+        return
+    data = upload.getvalue()
+    key = (upload.name, hashlib.sha256(data).hexdigest(), jurisdiction)
+    if st.session_state.get("kb_vetted", (None,))[0] != key:
+        try:
+            with st.spinner(t("kb.vetting_file")):
+                st.session_state.kb_vetted = (key, vet_upload(upload.name, data, jurisdiction))
+        except DocumentError as exc:
+            st.error(str(exc))
+            return
+    passages = st.session_state.kb_vetted[1]
+    flagged = sum(p.verdict.blocked for p in passages)
+    st.info(t("kb.passages", n=len(passages), flagged=flagged))
+    verdicts = table("kb.verdicts")
+    st.dataframe([{t("kb.pcols.n"): n, t("kb.pcols.verdict"): verdicts[p.to_dict()["verdict"]],
+                   t("kb.pcols.categories"): ", ".join(p.verdict.categories), t("kb.pcols.text"): p.text}
+                  for n, p in enumerate(passages, 1)], hide_index=True)
+    sound = len(passages) - flagged
+    if st.button(t("kb.import_go", n=sound), key="kb_import_go", type="primary", disabled=not sound):
+        try:
+            result = importer().store_drafts(upload.name, passages, user=user.name, jurisdiction=jurisdiction)
+        except (CurationError, EntryError) as exc:
+            st.error(str(exc))
+            return
+        st.success(t("kb.imported", added=len(result.added), unchanged=len(result.unchanged),
+                     flagged=len(result.flagged)))
+        st.dataframe([{t("kb.cols.id"): e.id, t("kb.topic"): e.topic, t("kb.lang"): e.lang,
+                       t("kb.cols.title"): e.title} for e in result.added], hide_index=True)
+
+
 def audit_tab() -> None:
     st.dataframe([{t("kb.cols.at"): f"{e.at:%Y-%m-%d %H:%M:%S}", t("kb.cols.actor"): e.actor,
                    t("kb.cols.action"): e.action, t("kb.cols.id"): e.entry_id, t("kb.cols.version"): e.version,
@@ -207,10 +268,13 @@ if user is not None:
         if st.button(t("kb.logout")):
             del st.session_state["kb_user"]
             st.rerun()
-    entries, review, audit = st.tabs([t("kb.tab_entries"), t("kb.tab_review"), t("kb.tab_audit")])
+    entries, review, imports, audit = st.tabs([t("kb.tab_entries"), t("kb.tab_review"), t("kb.tab_import"),
+                                               t("kb.tab_audit")])
     with entries:
         entries_tab(user)
     with review:
         review_tab(user)
+    with imports:
+        import_tab(user)
     with audit:
         audit_tab()

@@ -8,6 +8,7 @@ Examples:
   coach kb validate
   coach kb import ../shared/seeds/collection-training-decks.txt --dry-run --json
   coach kb import knowledge_base/entries          # the first import into the store
+  coach kb import deck.pptx --user alice          # a document's sound passages as drafts
   coach users add alice --role trainer
   coach kb submit some-entry-id --user alice; coach kb approve some-entry-id --user bob
   coach eval --cases evals/answerable.jsonl --out results.jsonl --report eval-report
@@ -121,18 +122,23 @@ def kb_validate(
 
 @kb_app.command("import")
 def kb_import(
-    path: Annotated[Path, typer.Argument(help="A folder of entry files to import into the store, "
-                                               "or (with --dry-run) a .txt or .md document of training material.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Vet and print; store nothing.")] = False,
+    path: Annotated[Path, typer.Argument(help="A folder of entry files to import into the store, or a document "
+                                               "of training material (.txt, .md, .docx, .pptx, .pdf).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Vet a document and print; store nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the passages (or the import report) as JSON.")] = False,
     jurisdiction: Annotated[str, typer.Option(help="Jurisdiction whose rules are cited.")] = "CN",
+    user: Annotated[str | None, typer.Option("--user", help="Who imports a document as drafts "
+                                                            "(a trainer or admin).")] = None,
 ):
-    """Import a folder of entry files into the store (one transaction), or vet a document's passages (--dry-run)."""
+    """Import a folder of entry files into the store, a document's sound passages as drafts (--user),
+    or vet a document's passages (--dry-run). Each import is one transaction."""
     from assistant.vetting import vet_file
 
     if not dry_run:
-        from assistant.curation_cli import import_folder
+        from assistant.curation_cli import import_document, import_folder
 
+        if path.is_file():
+            return import_document(settings(), path, user, jurisdiction.upper(), as_json)
         return import_folder(settings(), path, as_json)
     if not path.is_file():
         raise fail(f"{path}: no such file")

@@ -95,6 +95,32 @@ def import_folder(settings, path: Path, as_json: bool) -> None:
         print(f"  kept (the store's version differs from the file): {entry_id}")
 
 
+def import_document(settings, path: Path, user: str | None, jurisdiction: str, as_json: bool) -> None:
+    """`coach kb import FILE --user U`: a document's sound passages as drafts (one transaction); flagged
+    passages are listed, not stored."""
+    from assistant.curation import open_store
+    from assistant.document_import import Importer
+    from assistant.documents import read_document
+
+    if not user:
+        raise _exit(f"{path}: importing a document as drafts needs --user (a trainer or admin); a folder of "
+                    "entry files imports as it is, and --dry-run vets a document without storing anything",
+                    EXIT_BAD_INPUT)
+    with _reported():
+        read_document(path)  # a bad file is refused before any model loads
+        store = open_store(settings)
+        result = Importer.from_store(settings, store).import_file(path, user=user, jurisdiction=jurisdiction)
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for entry in result.added:
+        print(f"draft  {entry.id:<40} {entry.topic:<26} {entry.lang}  {entry.situation[:60]}")
+    for p in result.flagged:
+        print(f"FLAGGED ({', '.join(p.verdict.categories) or 'violation'}), not stored: {p.text[:80]}")
+    print(f"{path.name}: {len(result.added)} drafts added, {len(result.unchanged)} already imported, "
+          f"{len(result.flagged)} passages flagged and not stored")
+
+
 def kb_list(
     topic: Annotated[str | None, typer.Option(help="A topic id from taxonomy.yaml.")] = None,
     lang: Annotated[str | None, typer.Option(help="zh or en.")] = None,
@@ -204,7 +230,7 @@ def kb_audit(
                            "version": e.version, "diff": e.diff} for e in events], ensure_ascii=False, indent=2))
         return
     for e in events:
-        change = ", ".join(e.diff) if e.action in ("create", "edit", "import") else json.dumps(e.diff,
+        change = ", ".join(e.diff) if e.action in ("create", "edit", "import", "import_draft") else json.dumps(e.diff,
                                                                                                ensure_ascii=False)
         print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<12} {e.action:<15} {e.entry_id or '-'} "
               f"v{e.version or '-'}  {change}")

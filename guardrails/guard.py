@@ -64,19 +64,26 @@ class Guard:
         passage = checkpoint != "request"
         if embedding is None:
             embedding = self.embed([text])[0]
-        worst = None
+        worst, rule = None, None
         for unit in self.clauses(text):
             probs, signals, norm = self.score(unit, embedding, passage)
             strength = self._strength(probs, signals, norm)
+            fired = self.policy.rule_fired(signals.found, checkpoint)
+            if fired:
+                strength = max(strength, 1.0)
             if worst is None or strength > worst[0]:
-                worst = (strength, probs, signals)
+                worst, rule = (strength, probs, signals), fired
         strength, probs, signals = worst
         law = self.unknown_law(text) if passage else None
         blocked = strength >= 1.0 or law is not None
         if not blocked:
             return Verdict(False, score=probs["violation"], checkpoint=checkpoint)
         categories = [c for c in CATEGORIES if probs[c] >= 0.5] or [max(CATEGORIES, key=probs.get)]
+        if rule:  # the rule's own evidence decides the category
+            categories = sorted({ACT_CATEGORY[a] for a in ACT_CATEGORY if signals.has(f"act:{a}")}) or ["pressure"]
         reasons = self.reasons(categories, signals, probs)
+        if rule:
+            reasons.insert(0, Reason(categories[0], f"rule:{rule}", signals.found["act_on_debtor"]))
         if law is not None:
             if "deception" not in categories:
                 categories.append("deception")

@@ -21,6 +21,16 @@ class Policy:
     min_clause_chars: int
     max_clauses: int
     law_citation: re.Pattern
+    rules: tuple[dict, ...] = ()
+
+    def rule_fired(self, found, checkpoint: str) -> str | None:
+        """The name of the first structural rule the matched signals satisfy, if any."""
+        for rule in self.rules:
+            if checkpoint in rule.get("at", ()) and (all(s in found for s in rule.get("all", ())) and
+                    (not rule.get("any") or any(s in found for s in rule["any"])) and
+                    not any(s in found for s in rule.get("none", ()))):
+                return rule["name"]
+        return None
 
     def refs_for(self, categories, jurisdiction: str) -> tuple[str, ...]:
         refs: list[str] = []
@@ -39,6 +49,7 @@ def load_policy(path: Path = DATA / "policy.yaml") -> Policy:
         min_clause_chars=int(data["min_clause_chars"]),
         max_clauses=int(data["max_clauses"]),
         law_citation=re.compile(data["law_citation"]),
+        rules=tuple(data.get("rules", ())),
     )
 
 

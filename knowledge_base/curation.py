@@ -28,6 +28,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "retire": ((DRAFT, IN_REVIEW, APPROVED), RETIRED),
 }
 
+# Imported drafts carry this in the Do/Don't/Why lines a trainer still has to write (the entry format
+# requires them); such an entry cannot be submitted or approved until every one is replaced.
+PLACEHOLDER = "TODO(trainer)"
+
 # what the vet callable may return: a bool (True = flagged) or a verdict with `.blocked`
 Vet = Callable[[str], Any]
 
@@ -161,6 +165,16 @@ def field_diff(old: Entry | None, new: Entry) -> dict:
     before = content_of(old) if old else {}
     after = content_of(new)
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v and (old or v not in (None, "", []))}
+
+
+def unfinished_fields(entry: Entry) -> list[str]:
+    """The content fields that still hold the import PLACEHOLDER."""
+    out = []
+    for name, value in content_of(entry).items():
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and PLACEHOLDER in v for v in values):
+            out.append(name)
+    return out
 
 
 def lines_to_vet(entry: Entry) -> list[str]:

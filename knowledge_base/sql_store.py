@@ -24,6 +24,7 @@ from knowledge_base import passwords
 from knowledge_base.curation import (
     APPROVED,
     DRAFT,
+    PLACEHOLDER,
     AuditEvent,
     ConflictError,
     CurationError,
@@ -38,6 +39,7 @@ from knowledge_base.curation import (
     field_diff,
     flagged_lines,
     next_state,
+    unfinished_fields,
 )
 from knowledge_base.entries import EntryError, EntryProblem, load_entries
 from knowledge_base.export import check_entry, write_entries
@@ -187,6 +189,11 @@ class SqlStore:
             row = self._expect(session.get(EntryRow, entry_id), entry_id, expected_revision)
             target = next_state(action, row.status, entry_id)
             current = self._version(session, entry_id, row.version)
+            if action in ("submit", "approve"):
+                unfinished = unfinished_fields(entry_from(current.content, row.status, row.version))
+                if unfinished:
+                    raise CurationError(f"{entry_id} still has {PLACEHOLDER} placeholders in "
+                                        f"{', '.join(unfinished)}: write them, save, then submit")
             if action == "approve":
                 if user == current.editor:
                     raise TwoPersonError(f"{user} wrote version {row.version} of {entry_id}; "
@@ -232,6 +239,34 @@ class SqlStore:
                     report["unchanged" if same and row.status == entry.status else "kept"].append(entry.id)
                 if progress:
                     progress(n)
+        return report
+
+    def import_drafts(self, entries: Iterable[Entry], *, user: str) -> dict[str, list[str]]:
+        """New draft entries from imported material, saved by ``user`` (a trainer or admin), all in one
+        transaction: a failure part-way stores none of them.
+
+        Re-importing the same drafts changes nothing (``unchanged``); an id the store holds with other
+        content is a ConflictError and nothing is stored.
+        """
+        report: dict[str, list[str]] = {"added": [], "unchanged": []}
+        with self._change() as session:
+            require_editor(session, user)
+            for entry in entries:
+                entry = check_entry(entry)
+                if entry.status != DRAFT:
+                    raise CurationError(f"{entry.id}: imported material is stored as a draft, not {entry.status}")
+                row = session.get(EntryRow, entry.id)
+                if row is not None:
+                    if self._version(session, row.id, 1).content != content_of(entry):
+                        raise ConflictError(entry.id, None, row.revision, row.last_editor)
+                    report["unchanged"].append(entry.id)
+                    continue
+                row = EntryRow(id=entry.id, version=0, published_version=None)
+                session.add(row)
+                new = entry_from(content_of(entry), DRAFT, 1)
+                self._write_version(session, row, new, user, DRAFT)
+                self._audit(session, user, "import_draft", new, field_diff(None, new))
+                report["added"].append(entry.id)
         return report
 
     def import_folder(self, root: Path, *, user: str = IMPORT_ACTOR,

