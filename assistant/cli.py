@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -39,6 +40,21 @@ EXIT_BAD_INPUT = 2
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     print(f"coach: {message}", file=sys.stderr)
     return typer.Exit(code)
+
+
+@contextmanager
+def knowledge_base_errors():
+    """Malformed entries stop a command with every problem listed (file: field: reason), exit 1."""
+    from knowledge_base import EntryError
+
+    try:
+        yield
+    except EntryError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"coach: {len(exc.problems)} problem(s) in the knowledge base; run `coach kb validate`",
+              file=sys.stderr)
+        raise typer.Exit(1) from None
 
 
 def settings():
@@ -72,7 +88,8 @@ def ask(
         validate_question(question, jurisdiction, conf)  # before building anything: bad input fails at once
     except QuestionError as exc:
         raise fail(str(exc)) from None
-    coach = Coach.from_settings(conf)
+    with knowledge_base_errors():
+        coach = Coach.from_settings(conf)
     try:
         answer = coach.ask(question, tuple(history or ()), jurisdiction, lang=lang, agent="cli")
     except QuestionError as exc:
@@ -94,7 +111,8 @@ def index(rebuild: Annotated[bool, typer.Option(help="Drop the index and embed e
         client = open_chroma(conf.chroma_path, conf.chroma_url)
         if COLLECTION in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
             client.delete_collection(COLLECTION)
-    entries, _, report = build_index(conf)
+    with knowledge_base_errors():
+        entries, _, report = build_index(conf)
     print(f"entries {len(entries)}  added {report.added}  updated {report.updated}  removed {report.removed}  "
           f"unchanged {report.unchanged}  vectors {report.vectors}"
           + ("  (rebuilt for a new model)" if report.rebuilt else ""))
@@ -175,7 +193,8 @@ def eval_(
     if llm and not conf.llm:
         raise fail("--llm needs a model: set COACH_LLM=<provider>:<model> (README: Optional LLM drafting)")
     try:
-        failures = run_eval(conf, cases, out, report, baseline=baseline, gate=gate, llm=llm)
+        with knowledge_base_errors():
+            failures = run_eval(conf, cases, out, report, baseline=baseline, gate=gate, llm=llm)
     except (CaseError, OSError) as exc:
         raise fail(str(exc)) from None
     if failures:
@@ -186,15 +205,16 @@ def eval_(
 
 @guard_app.command("train")
 def guard_train():
-    """Retrain the intent model from guardrails/data/train and print cross-validated metrics."""
+    """Retrain the guard: guardrails/data/train + the approved entries + everyday off-topic requests."""
     from guardrails.guard import default_embedder
     from guardrails.train import train
+    from knowledge_base.calibration import off_topic_questions
     from knowledge_base.store import FileEntrySource
 
     entries = FileEntrySource(settings().entries_dir).list_approved()
     approved = [(q, False) for e in entries for q in e.questions]
     approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
-    train(default_embedder(), approved)
+    train(default_embedder(), approved, off_topic_questions())
 
 
 curation_cli.register(kb_app, app)

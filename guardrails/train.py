@@ -109,16 +109,18 @@ def _metrics(blocked: np.ndarray, y: np.ndarray) -> str:
     return f"recall {recall}  over-refusal {blocked[~y].mean():.3f}"
 
 
-def train(embed, approved: list[tuple[str, bool]] = (), out: Path = MODEL_PATH, folds: int = 5,
-          seed: int = 0, log=print) -> IntentModel:
+def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = (), out: Path = MODEL_PATH,
+          folds: int = 5, seed: int = 0, log=print) -> IntentModel:
     """Cross-validate, pick the threshold, fit on all data and save the model.
 
     ``approved``: (text, is_passage) pairs of vetted content (the knowledge base's agent questions
-    and the lines it tells agents to say and do), added as legitimate examples.
+    and the lines it tells agents to say and do), added as legitimate examples; ``ordinary``:
+    everyday requests outside collections ("recommend a film"), legitimate too.
     """
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    examples = load_corpus() + [Example(t, False, (), passage, "approved", True) for t, passage in approved]
+    examples = (load_corpus() + [Example(t, False, (), passage, "approved", True) for t, passage in approved]
+                + [Example(t, False, (), False, "ordinary") for t in ordinary])
     y = np.array([e.violation for e in examples])
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
     X = featurize(examples, embed([e.text for e in examples]))
