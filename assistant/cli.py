@@ -204,9 +204,12 @@ def eval_(
 
 
 @guard_app.command("train")
-def guard_train():
+def guard_train(
+    out: Annotated[Path | None, typer.Option(help="Where to write the model (default: the shipped one).")] = None,
+):
     """Retrain the guard: guardrails/data/train + the approved entries + everyday off-topic requests."""
     from guardrails.guard import default_embedder
+    from guardrails.model import MODEL_PATH
     from guardrails.train import train
     from knowledge_base.calibration import off_topic_questions
     from knowledge_base.store import FileEntrySource
@@ -214,7 +217,7 @@ def guard_train():
     entries = FileEntrySource(settings().entries_dir).list_approved()
     approved = [(q, False) for e in entries for q in e.questions]
     approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
-    train(default_embedder(), approved, off_topic_questions())
+    train(default_embedder(), approved, off_topic_questions(), out=out or MODEL_PATH)
 
 
 curation_cli.register(kb_app, app)

@@ -77,7 +77,7 @@ APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it 
 def _fit(X, y, weights=None, c: float = 4.0):
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear")
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear", random_state=0)
     return model.fit(X, y, sample_weight=weights)
 
 
