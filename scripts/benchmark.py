@@ -61,12 +61,20 @@ def run(n: int) -> dict:
 
     from assistant.settings import Settings
     from assistant.wiring import build_from_entries
+    from knowledge_base.embeddings import make_embeddings
+    from knowledge_base.index import VectorIndex, open_chroma
 
     entries = synthetic_entries(n)
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
+        settings = Settings(data_dir=data_dir)
+        embeddings = make_embeddings(settings.embedding)
+        embeddings.encode(["warm up"])
         started = time.perf_counter()
-        coach = build_from_entries(Settings(data_dir=data_dir), entries)
+        VectorIndex(open_chroma(settings.chroma_path), embeddings).sync(entries)
+        index_s = time.perf_counter() - started
+        started = time.perf_counter()
+        coach = build_from_entries(settings, entries, embeddings)  # index already in step: BM25 + calibration
         build_s = time.perf_counter() - started
         vectors = coach.retriever.vectors.collection.count()
         for q in QUESTIONS:  # warm up
@@ -83,8 +91,9 @@ def run(n: int) -> dict:
         entries_file = data_dir / "entries.pkl"
         entries_file.write_bytes(pickle.dumps(entries))
         cold = cold_start(data_dir, entries_file)
-    return {"entries": n, "vectors": vectors, "index_entries_per_s": round(n / build_s, 1),
-            "build_s": round(build_s, 2), "ask_p50_ms": round(float(np.percentile(lat, 50)), 2),
+    return {"entries": n, "vectors": vectors, "index_entries_per_s": round(n / index_s, 1),
+            "index_vectors_per_s": round(vectors / index_s, 1), "first_build_after_index_s": round(build_s, 2),
+            "ask_p50_ms": round(float(np.percentile(lat, 50)), 2),
             "ask_p95_ms": round(float(np.percentile(lat, 95)), 2), "one_query_embedding_ms": round(one_embedding, 2),
             "cold_start_s": round(cold, 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
