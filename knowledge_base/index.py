@@ -19,6 +19,7 @@ from knowledge_base.types import Entry
 
 log = logging.getLogger(__name__)
 COLLECTION = "coach_entries"
+PAGE = 5000
 
 
 class _ChromaEmbedding:
@@ -110,9 +111,13 @@ class VectorIndex:
         return coll
 
     def stored(self) -> dict[str, tuple[str, str]]:
-        """record id -> (entry id, content hash) of what the index holds."""
-        got = self.collection.get(include=["metadatas"])
-        return {i: (m["entry_id"], m["hash"]) for i, m in zip(got["ids"], got["metadatas"] or [])}
+        """record id -> (entry id, content hash) of what the index holds (read in pages: Chroma
+        refuses one query over tens of thousands of records)."""
+        out: dict[str, tuple[str, str]] = {}
+        for offset in range(0, self.collection.count(), PAGE):
+            got = self.collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            out.update({i: (m["entry_id"], m["hash"]) for i, m in zip(got["ids"], got["metadatas"] or [])})
+        return out
 
     def sync(self, entries: list[Entry]) -> SyncReport:
         """Make the index hold exactly ``entries``; embed only new or changed ones.
@@ -128,8 +133,8 @@ class VectorIndex:
         updated = sum(1 for e in changed if e.id in known_ids)
         self._add(changed)
         stale = [rid for rid, key in stored.items() if key not in wanted]
-        for start in range(0, len(stale), 5000):
-            self.collection.delete(ids=stale[start:start + 5000])
+        for start in range(0, len(stale), PAGE):
+            self.collection.delete(ids=stale[start:start + PAGE])
         removed = len(known_ids - {e.id for e in entries})
         self._count = None
         report = SyncReport(
@@ -140,7 +145,7 @@ class VectorIndex:
         self._rebuilt = False
         return report
 
-    def _add(self, entries: list[Entry], batch: int = 2000) -> None:
+    def _add(self, entries: list[Entry], batch: int = PAGE) -> None:
         ids, docs, metas = [], [], []
         for e in entries:
             for i, text in enumerate(e.index_texts()):
