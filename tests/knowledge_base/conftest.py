@@ -1,4 +1,5 @@
-"""A real PostgreSQL for the store's contract suite and the scale-out test, started once per session.
+"""Real servers for the knowledge-base tests: a Chroma server per test (`chroma_server`) and a
+PostgreSQL for the store's contract suite and the scale-out test, started once per session.
 
 COACH_TEST_POSTGRES_URL, when set, names a server to use instead. Otherwise Debian's binaries
 (/usr/lib/postgresql/*/bin, which `.ci/run` apt-installs) start a throwaway cluster on 127.0.0.1
@@ -15,7 +16,10 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,3 +95,41 @@ def postgres_url() -> Iterator[str]:
         subprocess.run(_as_owner(owner, str(bindir / "pg_ctl"), "-D", str(data / "db"), "-m", "fast", "-w", "stop"),
                        capture_output=True, timeout=120)
         shutil.rmtree(data, ignore_errors=True)
+
+
+def wait_until_ready(url: str, proc: subprocess.Popen, log: Path, patience_s: float = 60) -> None:
+    """Poll the heartbeat (a readiness wait, not a timing assertion)."""
+    deadline = time.monotonic() + patience_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"chroma run did not answer within {patience_s} s:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if chroma is None:
+        pytest.fail("the `chroma` command (chromadb) is not installed")
+    port = _free_port()
+    log = tmp_path / "chroma.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
+                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

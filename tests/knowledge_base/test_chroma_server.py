@@ -2,14 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from assistant import Coach, Settings
@@ -17,50 +9,6 @@ from knowledge_base.index import COLLECTION
 
 pytestmark = pytest.mark.server
 TOPICS = ("wrong_number", "discount_request", "financial_hardship")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_ready(url: str, proc: subprocess.Popen, log: Path, patience_s: float = 60) -> None:
-    """Poll the heartbeat (a readiness wait, not a timing assertion)."""
-    deadline = time.monotonic() + patience_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"chroma run did not answer within {patience_s} s:\n{log.read_text(errors='replace')[-2000:]}")
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` command (chromadb) is not installed")
-    port = free_port()
-    log = tmp_path / "chroma.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, proc, log)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_the_coach_answers_from_a_chroma_server(chroma_server, tmp_path, kb_subset):

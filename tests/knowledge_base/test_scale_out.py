@@ -4,15 +4,8 @@ the store reaches both coaches' next answers, and a retired entry leaves both at
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,45 +17,6 @@ from assistant.curation import open_store
 pytestmark = pytest.mark.server
 QUESTION = "客户说打个折就还，不打折就不还，我该怎么说"
 NEW_SAY = "我理解您想减轻还款负担。减免要按公司流程审批，我先把您的情况如实记录下来，帮您提交申请。"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_url(tmp_path):
-    """`chroma run` on 127.0.0.1 and a free port, stopped after the test."""
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` command (chromadb) is not installed")
-    port, log = free_port(), tmp_path / "chroma.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1",
-                                 "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a readiness wait, not a timing assertion
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"chroma run did not answer:\n{log.read_text(errors='replace')[-2000:]}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture
@@ -83,9 +37,9 @@ def cited(answer) -> dict[str, int]:
 
 
 def test_two_coaches_on_one_chroma_server_and_postgresql_follow_publish_and_retire(
-        tmp_path, kb_subset, chroma_url, database_url):
+        tmp_path, kb_subset, chroma_server, database_url):
     entries_dir = kb_subset(tmp_path / "entries", ("discount_request",))
-    coaches = [Coach.from_settings(Settings(data_dir=tmp_path / name, entries_dir=entries_dir, chroma_url=chroma_url,
+    coaches = [Coach.from_settings(Settings(data_dir=tmp_path / name, entries_dir=entries_dir, chroma_url=chroma_server,
                                             database_url=database_url), log_questions=False)
                for name in ("app-1", "app-2")]
     store = open_store(coaches[0].settings)  # the trainers' page of either process: the same database
