@@ -138,12 +138,13 @@ def show_abstention(answer: Answer) -> None:
     st.info(f"**{t('coach.no_guidance_title')}**\n\n{answer.text}", icon=":material/edit_note:")
 
 
-def record_feedback(ask_id: int) -> None:
+def record_feedback(ask_id: int, sent: str = "rating") -> None:
+    """Store the rating (and the comment typed so far); ``sent`` says which acknowledgement to show."""
     rating = st.session_state.get(f"fb-{ask_id}")
     if rating is None or coach().log is None:
         return
     coach().log.feedback(ask_id, rating == 1, st.session_state.get(f"fbc-{ask_id}", ""))
-    st.session_state[f"fbsent-{ask_id}"] = True
+    st.session_state[f"fbsent-{ask_id}"] = sent
 
 
 def feedback(answer: Answer) -> None:
@@ -158,9 +159,10 @@ def feedback(answer: Answer) -> None:
     with st.form(f"fbform-{ask_id}", border=False):
         st.text_input(t("coach.comment"), key=f"fbc-{ask_id}", max_chars=2000,
                       placeholder=t("coach.comment_placeholder"))
-        st.form_submit_button(t("coach.send"), on_click=record_feedback, args=(ask_id,))
-    if st.session_state.get(f"fbsent-{ask_id}"):
-        st.caption(t("coach.thanks"))
+        st.form_submit_button(t("coach.send"), on_click=record_feedback, args=(ask_id, "comment"))
+    sent = st.session_state.get(f"fbsent-{ask_id}")
+    if sent is not None:
+        st.caption(t("coach.comment_thanks" if sent == "comment" else "coach.thanks"))
 
 
 def show_turn(turn: dict, fresh: bool = False) -> None:

@@ -155,12 +155,13 @@ def test_feedback_and_comment_are_stored_with_the_logged_question(app):
 
     app.feedback[-1].set_value(0).run()  # thumbs down
     assert log_rows()[0].helpful is False
+    assert "谢谢，反馈已记录。" in [c.value for c in app.chat_message[-1].caption]
     app.text_input(key=f"fbc-{row.id}").input("没讲到失业补助怎么说")  # typed in the form, then sent
     next(b for b in app.button if b.label == "提交").click().run()
     assert not app.exception
     stored = next(r for r in log_rows() if r.id == row.id)
     assert (stored.helpful, stored.comment) == (False, "没讲到失业补助怎么说")
-    assert "谢谢，反馈已记录。" in [c.value for c in app.chat_message[-1].caption]
+    assert "补充说明已记录，培训师会看到。" in [c.value for c in app.chat_message[-1].caption]
 
 
 @pytest.mark.slow

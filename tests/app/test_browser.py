@@ -167,7 +167,7 @@ def test_agent_asks_sees_sources_and_refusal_and_leaves_feedback(server, browser
     comment.wait_for(timeout=ANSWER_MS)
     comment.fill("想知道怎么合规地讲诉讼后果")
     refusal.get_by_role("button", name="提交").click()
-    refusal.get_by_text("谢谢，反馈已记录。").wait_for(timeout=ANSWER_MS)
+    refusal.get_by_text("补充说明已记录，培训师会看到。").wait_for(timeout=ANSWER_MS)
     rated = next(r for r in QuestionLog(settings.sql_url).recent() if r.outcome == "refused")
     assert (rated.helpful, rated.comment) == (False, "想知道怎么合规地讲诉讼后果")
 
