@@ -143,11 +143,10 @@ class Coach:
     def alternatives(self, categories, lang: str, jurisdiction: str, vector: np.ndarray, k: int = 2) -> list[Entry]:
         """Approved entries that teach the compliant way for these categories, closest first."""
         allowed = self.retriever.allowed(jurisdiction)
-        pool = [e for e in self.retriever.entries.values()
-                if e.id in allowed and e.lang == lang and set(e.alternative_for) & set(categories)]
+        pool = [e for e in self.retriever.teaching(categories) if e.id in allowed and e.lang == lang]
         if not pool:
             return []
-        scores = self.retriever.vectors.query(vector, (jurisdiction, "ALL"), k=200)
+        scores = self.retriever.vectors.query(vector, allowed, k=200)
         pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category

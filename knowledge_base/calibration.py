@@ -23,7 +23,6 @@ from knowledge_base.types import Entry
 
 OFF_TOPIC_PATH = Path(__file__).with_name("calibration") / "off_topic.txt"
 LEXICAL_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08)
-ALL_JURISDICTIONS = ("CN", "US", "ALL")
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,7 @@ def choose_threshold(inside: np.ndarray, outside: np.ndarray) -> tuple[float, fl
 
 
 def _best(vectors: VectorIndex, lexical: LexicalIndex, vec, text: str, exclude: set) -> tuple[float, float]:
-    dense = vectors.query(vec, ALL_JURISDICTIONS, k=40)
+    dense = vectors.query(vec, k=40)
     words = lexical.search(text, set(lexical.ids) - exclude, k=5)
     return (max((s for i, s in dense.items() if i not in exclude), default=0.0), max(words.values(), default=0.0))
 

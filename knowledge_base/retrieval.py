@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (jieba), fused by a weighted sum of scores.
+"""Hybrid retrieval: dense (Chroma) + BM25 (words and Chinese bigrams), fused by a weighted sum of scores.
 
 Filtered to approved, in-date entries of the asked jurisdiction (+ ALL); the asker's language
 is preferred, and when the best entry exists in both languages the asker's version is shown.
@@ -60,12 +60,33 @@ def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: floa
         into[entry_id] = into.get(entry_id, 0.0) + weight * score
 
 
+class _Served:
+    """The published entries, with what every ask needs of them worked out once."""
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = {e.id: e for e in entries}
+        self.teaching: dict[str, list[Entry]] = {}
+        for e in entries:
+            for category in e.alternative_for:
+                self.teaching.setdefault(category, []).append(e)
+        self._allowed: dict[tuple[str, date], frozenset[str]] = {}
+
+    def allowed(self, jurisdiction: str, today: date) -> frozenset[str]:
+        key = (jurisdiction, today)
+        found = self._allowed.get(key)
+        if found is None:
+            found = frozenset(i for i, e in self.entries.items()
+                              if e.jurisdiction in (jurisdiction, "ALL") and e.in_date(today))
+            self._allowed = {**{k: v for k, v in self._allowed.items() if k[1] == today}, key: found}
+        return found
+
+
 class Retriever:
     """Finds the entries that answer a question, or nothing when none clears the bar."""
 
     def __init__(self, entries: list[Entry], vectors: VectorIndex, embeddings, lexical: LexicalIndex | None,
                  threshold: float, lexical_weight: float, config: RetrievalConfig | None = None):
-        self.entries = {e.id: e for e in entries}
+        self._serve(entries)
         self.vectors = vectors
         self.embeddings = embeddings
         self.lexical = lexical
@@ -77,12 +98,23 @@ class Retriever:
         """Serve ``entries`` from now on (their vectors are already in the index)."""
         lexical = LexicalIndex(entries, self.lexical.cache) if self.lexical is not None else None
         self.lexical = lexical
-        self.entries = {e.id: e for e in entries}
+        self._serve(entries)
 
-    def allowed(self, jurisdiction: str, today: date | None = None) -> set[str]:
-        today = today or date.today()
-        return {i for i, e in self.entries.items()
-                if e.jurisdiction in (jurisdiction, "ALL") and e.in_date(today)}
+    def _serve(self, entries: list[Entry]) -> None:
+        self._served = _Served(entries)  # one assignment: an ask in flight sees the old set or the new
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        return self._served.entries
+
+    def allowed(self, jurisdiction: str, today: date | None = None) -> frozenset[str]:
+        """Ids of the entries an agent in ``jurisdiction`` may be shown today."""
+        return self._served.allowed(jurisdiction, today or date.today())
+
+    def teaching(self, categories) -> list[Entry]:
+        """Entries written as the compliant alternative for any of these refusal categories."""
+        teaching = self._served.teaching
+        return list({e.id: e for c in categories for e in teaching.get(c, ())}.values())
 
     def search(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
                vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
@@ -102,8 +134,7 @@ class Retriever:
         relevance = 0.0
         for text, vec, weight in queries:
             vec = next(fresh) if vec is None else vec
-            dense = self.vectors.query(vec, (jurisdiction, "ALL"), k=cfg.dense_k)
-            dense = {i: s for i, s in dense.items() if i in allowed}
+            dense = self.vectors.query(vec, allowed, k=cfg.dense_k)
             for i, s in dense.items():
                 dense_best[i] = max(s, dense_best.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}

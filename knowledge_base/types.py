@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from functools import cached_property
 
 KINDS = ("script", "policy", "regulation", "guidance")
 LANGS = ("zh", "en")
@@ -41,11 +42,11 @@ class Entry:
     rule: str = ""
     path: str | None = field(default=None, compare=False)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """Hash of everything that affects indexing and display (not the file path)."""
-        data = asdict(self)
-        data.pop("path")
+        """Hash of everything that affects indexing and display (not the file path); worked out
+        once per entry (the fields are plain values, so no deep copy is needed)."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"}
         blob = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
@@ -64,6 +65,12 @@ class Entry:
     def lexical_text(self) -> str:
         """The text the lexical (BM25) index sees."""
         return "\n".join((self.title, self.situation, *self.questions, *self.say, self.rule))
+
+
+def content_key(entries: list[Entry]) -> str:
+    """A short fingerprint of a set of entry versions (what an index was built from)."""
+    blob = "\n".join(sorted(f"{e.id}:{e.content_hash}" for e in entries))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

