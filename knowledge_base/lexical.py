@@ -1,86 +1,103 @@
-"""BM25 over jieba tokens: the lexical half of hybrid retrieval (domain terms, short slang)."""
+"""BM25 over words and Chinese character bigrams: the lexical half of hybrid retrieval (domain
+terms, short slang).
+
+Chinese is indexed as overlapping character pairs rather than segmented words: no dictionary to
+load (jieba's took 0.9 s of every start), no unknown-word misses on slang, and on the evaluation
+set retrieval was as good (hit@1 0.849 vs 0.836, hit@3 0.931 vs 0.937). The built index is saved
+in the data directory under a fingerprint of the entries, so a restart loads it instead of
+rebuilding it (about 2 s at 10,000 entries).
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
-import threading
-from functools import cache
+import shutil
+import uuid
 from pathlib import Path
+from typing import Container
 
 import numpy as np
 
-from knowledge_base.types import Entry
+from knowledge_base.types import Entry, content_key
 
-_WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]")
+log = logging.getLogger(__name__)
+TOKENIZER = "bigram-1"  # part of the saved index's name: a tokenizer change never reuses an old index
+_RUN = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _STOP = frozenset(
-    "的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 怎么 怎么办 该 "
+    "的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 "
     "a an the to of and or is are i he she it we you my his her do does can what how".split()
 )
 
 
-@cache
-def _jieba():
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return jieba
-
-
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words; Chinese segmented by jieba (with single characters of long words)."""
+    """Lower-cased English words and numbers; each Chinese run as its character bigrams (a lone
+    character as itself)."""
     tokens: list[str] = []
-    for word in _jieba().lcut_for_search(text.lower()):
-        word = word.strip()
-        if not word or word in _STOP or not _WORD.search(word):
-            continue
-        tokens.append(word)
+    for run in _RUN.findall(text.lower()):
+        if run.isascii() or len(run) == 1:
+            if run not in _STOP:
+                tokens.append(run)
+        else:
+            tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
     return tokens
 
 
-class TokenCache:
-    """Segmented entry texts kept on disk by content hash, so a restart does not re-run jieba over
-    the whole knowledge base (about 3 ms an entry)."""
-
-    def __init__(self, path: Path | None):
-        self.path = path
-        self.tokens: dict[str, list[str]] = {}
-        if path is not None and path.exists():
-            try:
-                self.tokens = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.tokens = {}  # a damaged cache is rebuilt, never trusted
-
-    def corpus(self, entries: list[Entry]) -> list[list[str]]:
-        fresh = {e.content_hash: tokenize(e.lexical_text()) for e in entries if e.content_hash not in self.tokens}
-        wanted = {e.content_hash for e in entries}
-        changed = bool(fresh) or len(wanted) != len(self.tokens)
-        self.tokens = {h: t for h, t in {**self.tokens, **fresh}.items() if h in wanted}
-        if changed and self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.tokens, ensure_ascii=False), encoding="utf-8")
-            tmp.replace(self.path)  # atomic: readers see the old or the new file, never half of one
-        return [self.tokens[e.content_hash] or ["_"] for e in entries]
-
-
 class LexicalIndex:
-    """An in-memory BM25 index of the entries' lexical text."""
+    """A BM25 index of the entries' lexical text, saved in ``cache`` (a directory) when given."""
 
     def __init__(self, entries: list[Entry], cache: Path | None = None):
+        self.cache = cache
+        saved = cache / f"{TOKENIZER}-{content_key(entries)}" if cache is not None else None
+        loaded = self._load(saved) if saved is not None and saved.is_dir() else None
+        if loaded is not None:
+            self.ids, self._bm25 = loaded
+            return
+        self.ids = [e.id for e in entries]
+        self._bm25 = self._build(entries)
+        if saved is not None:
+            self._save(saved)
+
+    @staticmethod
+    def _build(entries: list[Entry]):
         import bm25s
 
-        self.ids = [e.id for e in entries]
-        self.cache = cache
-        self._bm25 = bm25s.BM25()
-        corpus = TokenCache(cache).corpus(entries)
-        threading.Thread(target=_jieba, name="jieba-load", daemon=True).start()  # ready for the first query
-        if corpus:
-            self._bm25.index(corpus, show_progress=False)
+        bm25 = bm25s.BM25()
+        if entries:
+            bm25.index([tokenize(e.lexical_text()) or ["_"] for e in entries], show_progress=False)
+        return bm25
 
-    def search(self, text: str, allowed: set[str], k: int = 30) -> dict[str, float]:
+    @staticmethod
+    def _load(saved: Path):
+        """The saved ids and index, or None when the directory is damaged (then it is rebuilt)."""
+        import bm25s
+
+        try:
+            ids = json.loads((saved / "ids.json").read_text(encoding="utf-8"))
+            return ids, bm25s.BM25.load(str(saved), mmap=False, show_progress=False)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("saved lexical index %s is unreadable (%s): rebuilding it", saved, exc)
+            shutil.rmtree(saved, ignore_errors=True)
+            return None
+
+    def _save(self, saved: Path) -> None:
+        """Write beside, then rename into place: a reader sees a whole index or none; older ones go."""
+        tmp = saved.with_name(f".{saved.name}.{uuid.uuid4().hex}")
+        try:
+            self._bm25.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+            tmp.rename(saved)
+        except OSError as exc:  # another process saved the same index first, or the disk is full
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not saved.is_dir():
+                log.warning("could not save the lexical index in %s: %s", saved.parent, exc)
+            return
+        for old in saved.parent.iterdir():  # indexes of earlier content (names starting "." are being written)
+            if old != saved and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def search(self, text: str, allowed: Container[str], k: int = 30) -> dict[str, float]:
         """BM25 score per entry id (only ids in ``allowed``, zero scores dropped)."""
         query = tokenize(text)
         if not query or not self.ids:
