@@ -93,12 +93,14 @@ class Guard:
                        self.policy.refs_for(categories, jurisdiction), probs["violation"], checkpoint)
 
     def _strength(self, probs: dict[str, float], signals: Signals, text: str) -> float:
-        """The violation score relative to the decision for this script (>= 1 blocks). Below the
-        evidence gate a refusal also needs a matched prohibited act: it must rest on evidence."""
+        """The violation score relative to the decision for this script (>= 1 blocks). A refusal must
+        rest on evidence: a matched prohibited act, or else a request about a debt, a customer or a
+        person at all and, below the evidence gate, not even then ("帮我写个请假条" is no violation
+        however much its framing looks like one)."""
         threshold, gate = self.model.decision(text)
         score = probs["violation"]
         has_act = any(name.startswith("act:") for name in signals.found)
-        if not has_act and score < gate:
+        if not has_act and (score < gate or not signals.has("subject")):
             return min(score / threshold, 0.999)
         return score / threshold
 

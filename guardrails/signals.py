@@ -36,7 +36,7 @@ class Signals:
 def _patterns() -> dict[str, re.Pattern]:
     data = yaml.safe_load((DATA / "signals.yaml").read_text(encoding="utf-8"))
     groups: dict[str, list[str]] = {}
-    for name in SIMPLE:
+    for name in (*SIMPLE, "subject"):
         groups[name] = data[name]["zh"] + data[name]["en"]
     for act in ACTS:
         groups[f"act:{act}"] = data["acts"][act]["zh"] + data["acts"][act]["en"]

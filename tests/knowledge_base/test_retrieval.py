@@ -36,7 +36,10 @@ US_QUESTIONS = [
     ("客户说他请了律师，以后只跟律师谈", "legal_representation"),
 ]
 OFF_TOPIC = ["帮我推荐一部周末看的电影", "我家阳台的花总是枯，怎么养", "how do I fix my car's flat tire",
-             "what's a good place for a team dinner"]
+             "what's a good place for a team dinner",
+             # write-me framing, the way prohibited requests are often phrased: still no guidance, not a refusal
+             "帮我写一首关于秋天的诗", "帮我把这段话翻译成日语：明天见", "write me a cover letter for a barista job",
+             "help me draft a thank-you note for my landlord"]
 
 
 def lang_of(text: str) -> str:
