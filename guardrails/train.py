@@ -81,19 +81,22 @@ def _fit(X, y, weights=None, c: float = 4.0):
     return model.fit(X, y, sample_weight=weights)
 
 
-def decide(probs: np.ndarray, has_act: np.ndarray, threshold: float, gate: float) -> np.ndarray:
-    """Blocked: score at the threshold, and either a matched prohibited act or a score past the gate."""
-    return (probs >= threshold) & (has_act | (probs >= gate))
+def decide(probs: np.ndarray, has_act: np.ndarray, has_subject: np.ndarray, threshold: float,
+           gate: float) -> np.ndarray:
+    """Blocked, as the guard decides: score at the threshold, and either a matched prohibited act or a
+    score past the gate on a request about a debt, a customer or a person (``Guard._strength``)."""
+    return (probs >= threshold) & (has_act | ((probs >= gate) & has_subject))
 
 
-def choose_decision(probs: np.ndarray, has_act: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def choose_decision(probs: np.ndarray, has_act: np.ndarray, has_subject: np.ndarray,
+                    y: np.ndarray) -> tuple[float, float]:
     """(threshold, evidence gate) on a validation split: among the pairs meeting both targets the one
     with the widest margin (recall above target + over-refusal below cap); else the best recall
     within the over-refusal cap."""
     best, fallback = None, None
     for gate in np.linspace(0.5, 1.0, 11):
         for t in np.linspace(0.05, 0.95, 91):
-            blocked = decide(probs, has_act, t, gate)
+            blocked = decide(probs, has_act, has_subject, t, gate)
             recall, over = blocked[y].mean(), blocked[~y].mean()
             margin = (recall - TARGET_RECALL) + (MAX_OVER_REFUSAL - over)
             if recall >= TARGET_RECALL and over <= MAX_OVER_REFUSAL and (best is None or margin > best[0]):
@@ -125,7 +128,9 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
     X = featurize(examples, embed([e.text for e in examples]))
     w = np.array([APPROVED_WEIGHT if e.approved else 1.0 for e in examples])
-    has_act = np.array([any(n.startswith("act:") for n in find_signals(normalize(e.text)).found) for e in examples])
+    found = [find_signals(normalize(e.text)).found for e in examples]
+    has_act = np.array([any(n.startswith("act:") for n in f) for f in found])
+    has_subject = np.array(["subject" in f for f in found])
     cv_probs = np.zeros(len(y))
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
         cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
@@ -135,11 +140,11 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
     decisions, blocked = {}, np.zeros(len(y), dtype=bool)
     for name in ("zh", "en"):  # one decision per script, each held to the targets
         m = script[va] == name
-        decisions[name] = choose_decision(va_probs[m], has_act[va][m], y[va][m])
+        decisions[name] = choose_decision(va_probs[m], has_act[va][m], has_subject[va][m], y[va][m])
         log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
             "(chosen on a 20% validation split)")
         mask = script == name
-        blocked[mask] = decide(cv_probs[mask], has_act[mask], *decisions[name])
+        blocked[mask] = decide(cv_probs[mask], has_act[mask], has_subject[mask], *decisions[name])
     log(f"{folds}-fold cross-validation with them: {_metrics(blocked, y)}")
     for lang in sorted({e.lang for e in examples}):
         m = np.array([e.lang == lang for e in examples])
