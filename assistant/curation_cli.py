@@ -22,7 +22,8 @@ EXIT_REFUSED, EXIT_BAD_INPUT, EXIT_CONFLICT = 1, 2, 3
 users_app = typer.Typer(help="Logins for trainers, admins and agents (passwords stored as bcrypt hashes).",
                         no_args_is_help=True)
 
-User = Annotated[str, typer.Option("--user", help="Who does it (a trainer or admin from `coach users add`).")]
+User = Annotated[str, typer.Option("--user", help="Who does it (a trainer or admin from `coach users add`); "
+                                   "their password is asked for, or read from COACH_PASSWORD.")]
 Revision = Annotated[int | None, typer.Option(help="The revision you read (from `kb show`); refuses if it changed.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -63,6 +64,18 @@ def _store():
     from assistant.curation import open_store
 
     return open_store(settings())
+
+
+def _sign_in(store, user: str) -> None:
+    """Nothing is done in a user's name without their password (from COACH_PASSWORD, else asked for
+    on the terminal or read from piped stdin): the audit log and the two-person rule rest on it."""
+    from assistant.cli import settings
+
+    secret = settings().password
+    password = (secret.get_secret_value() if secret is not None
+                else typer.prompt(f"Password for {user}", hide_input=True, err=True))
+    if store.users.authenticate(user, password) is None:
+        raise _exit(f"wrong user name or password for {user!r}: nothing was changed", EXIT_REFUSED)
 
 
 def _record_dict(rec) -> dict:
@@ -109,6 +122,7 @@ def import_document(settings, path: Path, user: str | None, jurisdiction: str, a
     with _reported():
         read_document(path)  # a bad file is refused before any model loads
         store = open_store(settings)
+        _sign_in(store, user)
         result = Importer.from_store(settings, store).import_file(path, user=user, jurisdiction=jurisdiction)
     if as_json:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -184,6 +198,7 @@ def kb_save(
     from knowledge_base.entries import read_entry_file
 
     store = _store()
+    _sign_in(store, user)
     with _reported():
         rec = store.save(read_entry_file(path), user=user, expected_revision=revision)
     _said(rec)
@@ -191,6 +206,7 @@ def kb_save(
 
 def _move(action: str, entry_id: str, user: str, revision: int | None) -> None:
     store = _store()
+    _sign_in(store, user)
     with _reported():
         rec = getattr(store, action)(entry_id, user=user, expected_revision=revision)
     _said(rec)
@@ -240,15 +256,25 @@ def kb_audit(
 def users_add(
     name: Annotated[str, typer.Argument(help="The login name.")],
     role: Annotated[str, typer.Option(help="agent, trainer or admin.")],
+    by: Annotated[str | None, typer.Option("--by", help="The admin adding it: required once the store has an "
+                                           "admin (their password is asked for, or read from COACH_PASSWORD).")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
 ):
-    """Add a login; the password is asked for (or read from stdin) and stored only as a bcrypt hash."""
+    """Add a login; the password is asked for (or read from stdin) and stored only as a bcrypt hash.
+    The first logins may be added freely (to set up the first admin); after that only by an admin."""
+    store = _store()
+    if any(u.role == "admin" for u in store.users.list()):
+        if not by:
+            raise _exit("this store has an admin: adding a login needs --by ADMIN", EXIT_REFUSED)
+        _sign_in(store, by)
+        if next(u for u in store.users.list() if u.name == by).role != "admin":
+            raise _exit(f"{by} is not an admin: only admins add logins", EXIT_REFUSED)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _reported():
-        user = _store().users.add(name, role, password)
+        user = store.users.add(name, role, password, by=by or "system")
     print(f"added {user.name} ({user.role})")
 
 

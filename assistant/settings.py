@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None      # an OpenAI-compatible endpoint (vLLM, a gateway) or an Ollama server
     llm_api_key: SecretStr | None = None  # masked in repr and logs
     llm_timeout_s: float = Field(default=4.0, gt=0)  # past this the agent gets the composed card
+    password: SecretStr | None = None  # signs the CLI's --user in without a prompt (scripts); never logged
 
     @field_validator("jurisdiction")
     @classmethod

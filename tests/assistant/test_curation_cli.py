@@ -13,13 +13,10 @@ from assistant.curation import entry_source, open_store
 from assistant.settings import Settings
 from knowledge_base import load_entries
 from knowledge_base.store import ENTRIES_DIR
+from tests.assistant.cli_runner import coach
 
 ENTRY = "discount-request-insists-zh"
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
-
-
-def coach(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 @pytest.fixture
@@ -153,7 +150,7 @@ def test_bad_input_gets_a_clear_message_and_exit_code_2(tmp_path, trainers):
 def test_agents_and_unknown_users_are_refused_with_exit_code_1(trainers):
     added = coach("users", "add", "carol", "--role", "agent", "--password-stdin", input="carol-password\n")
     assert added.exit_code == 0
-    for user, message in (("carol", "is an agent"), ("mallory", "unknown user")):
+    for user, message in (("carol", "is an agent"), ("mallory", "wrong user name or password")):
         done = coach("kb", "retire", ENTRY, "--user", user)
         assert done.exit_code == 1 and message in done.stderr
     assert show(ENTRY)["status"] == "approved"
@@ -167,8 +164,9 @@ def test_users_add_asks_for_the_password_twice_and_stores_only_a_hash():
     store = open_store(Settings())
     assert store.users.authenticate("dana", "dana-password").role == "admin"
     assert store.users.authenticate("dana", "wrong-password") is None
-    assert coach("users", "add", "dana", "--role", "admin", "--password-stdin", input="other-password\n").exit_code == 1
-    short = coach("users", "add", "erin", "--role", "trainer", "--password-stdin", input="short\n")
+    again = coach("users", "add", "dana", "--role", "admin", "--by", "dana", "--password-stdin", input="other-password\n")
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    short = coach("users", "add", "erin", "--role", "trainer", "--by", "dana", "--password-stdin", input="short\n")
     assert short.exit_code == 2 and "at least 8" in short.stderr
     assert "dana" in coach("users", "list").stdout and "erin" not in coach("users", "list").stdout
 
@@ -189,3 +187,30 @@ def test_the_store_can_stand_in_for_the_entry_files_behind_the_coach(tmp_path, k
 
     again = Coach.from_settings(settings, log_questions=False).ask(question, jurisdiction="CN")
     assert cited not in [s.id for s in again.sources]
+
+
+def test_nothing_is_done_in_a_users_name_without_their_password(trainers):
+    wrong = coach("kb", "retire", ENTRY, "--user", "bob", password="not-bobs-password")
+    assert wrong.exit_code == 1 and "wrong user name or password for 'bob'" in wrong.stderr
+    assert show(ENTRY)["status"] == "approved"
+    assert "retire" not in [e.action for e in open_store(Settings()).audit(ENTRY)]
+
+    typed = CliRunner().invoke(app, ["kb", "retire", ENTRY, "--user", "bob"], input="bob-password\n")  # asked for
+    assert typed.exit_code == 0, typed.stderr
+    assert "bob-password" not in typed.stdout
+    assert show(ENTRY)["status"] == "retired"
+
+
+def test_once_the_store_has_an_admin_only_an_admin_adds_logins(trainers):
+    assert coach("users", "add", "dana", "--role", "admin", "--password-stdin", input="dana-password\n").exit_code == 0
+
+    anyone = coach("users", "add", "mallory", "--role", "trainer", "--password-stdin", input="mallory-password\n")
+    assert anyone.exit_code == 1 and "needs --by ADMIN" in anyone.stderr
+    trainer = coach("users", "add", "mallory", "--role", "trainer", "--by", "alice", "--password-stdin",
+                    input="mallory-password\n")
+    assert trainer.exit_code == 1 and "not an admin" in trainer.stderr
+    assert "mallory" not in coach("users", "list").stdout
+
+    admin = coach("users", "add", "erin", "--role", "trainer", "--by", "dana", "--password-stdin", input="erin-password\n")
+    assert admin.exit_code == 0, admin.stderr
+    assert "erin" in coach("users", "list").stdout

@@ -11,22 +11,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from assistant.cli import app
 from assistant.curation import entry_source
 from assistant.settings import Settings
 from knowledge_base.curation import PLACEHOLDER, CurationError
+from tests.assistant.cli_runner import coach
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息才肯还款时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"
 SOUND_EN = "If the customer swears at you, stay calm, do not swear back, and say you will end the call if it goes on."
 REPO = Path(__file__).resolve().parents[2]
 DECK = REPO.parent / "shared" / "seeds" / "collection-training-decks.txt"
-
-
-def coach(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input)
 
 
 @pytest.fixture
