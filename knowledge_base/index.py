@@ -9,9 +9,10 @@ another model rebuilds it rather than mixing vectors.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Container
+from typing import Any
 
 import numpy as np
 

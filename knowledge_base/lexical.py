@@ -15,8 +15,8 @@ import logging
 import re
 import shutil
 import uuid
+from collections.abc import Container
 from pathlib import Path
-from typing import Container
 
 import numpy as np
 

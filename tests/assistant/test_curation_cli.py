@@ -164,7 +164,8 @@ def test_users_add_asks_for_the_password_twice_and_stores_only_a_hash():
     store = open_store(Settings())
     assert store.users.authenticate("dana", "dana-password").role == "admin"
     assert store.users.authenticate("dana", "wrong-password") is None
-    again = coach("users", "add", "dana", "--role", "admin", "--by", "dana", "--password-stdin", input="other-password\n")
+    again = coach("users", "add", "dana", "--role", "admin", "--by", "dana", "--password-stdin",
+                  input="other-password\n")
     assert again.exit_code == 1 and "already exists" in again.stderr
     short = coach("users", "add", "erin", "--role", "trainer", "--by", "dana", "--password-stdin", input="short\n")
     assert short.exit_code == 2 and "at least 8" in short.stderr
@@ -211,6 +212,7 @@ def test_once_the_store_has_an_admin_only_an_admin_adds_logins(trainers):
     assert trainer.exit_code == 1 and "not an admin" in trainer.stderr
     assert "mallory" not in coach("users", "list").stdout
 
-    admin = coach("users", "add", "erin", "--role", "trainer", "--by", "dana", "--password-stdin", input="erin-password\n")
+    admin = coach("users", "add", "erin", "--role", "trainer", "--by", "dana", "--password-stdin",
+                  input="erin-password\n")
     assert admin.exit_code == 0, admin.stderr
     assert "erin" in coach("users", "list").stdout
