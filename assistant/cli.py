@@ -104,13 +104,11 @@ def ask(
 def index(rebuild: Annotated[bool, typer.Option(help="Drop the index and embed everything again.")] = False):
     """Build or update the vector index from the approved entries; prints counts."""
     from assistant.wiring import build_index
-    from knowledge_base.index import COLLECTION, open_chroma
+    from knowledge_base.index import drop_index, open_chroma
 
     conf = settings()
     if rebuild:
-        client = open_chroma(conf.chroma_path, conf.chroma_url)
-        if COLLECTION in [c.name if hasattr(c, "name") else c for c in client.list_collections()]:
-            client.delete_collection(COLLECTION)
+        drop_index(open_chroma(conf.chroma_path, conf.chroma_url))
     with knowledge_base_errors():
         entries, _, report = build_index(conf)
     print(f"entries {len(entries)}  added {report.added}  updated {report.updated}  removed {report.removed}  "

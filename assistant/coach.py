@@ -146,7 +146,7 @@ class Coach:
         pool = [e for e in self.retriever.teaching(categories) if e.id in allowed and e.lang == lang]
         if not pool:
             return []
-        scores = self.retriever.vectors.query(vector, allowed, k=200)
+        scores = self.retriever.vectors.query(vector, allowed, k=200, jurisdictions=(jurisdiction, "ALL"))
         pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category

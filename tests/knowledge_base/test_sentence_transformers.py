@@ -26,7 +26,7 @@ def test_a_sentence_transformers_model_builds_the_index_and_answers(tmp_path, kb
     coach = Coach.from_settings(Settings(data_dir=tmp_path / "data", entries_dir=entries_dir, embedding=spec),
                                 log_questions=False)
 
-    assert coach.retriever.vectors.collection.metadata["embedding_model"] == spec
+    assert coach.retriever.vectors.built_with() == {spec}
     answer = coach.ask("The man who answered says I have the wrong number and he's never heard of her")
     assert not answer.abstained and not answer.refused
     assert (answer.sources[0].topic, answer.sources[0].lang) == ("wrong_number", "en")
