@@ -2,8 +2,9 @@
 
 Builds a synthetic knowledge base of N entries (copies of the shipped entries with new ids and
 shuffled question wording), indexes it into a fresh embedded Chroma, and measures index
-throughput, cold start (a new process building the coach on an existing index), ask latency
-p50/p95 over real agent questions (asked in the CN and in the US jurisdiction), and peak memory.
+throughput, cold start (a new process building the coach on an existing index: the first one after
+the build, and the median of three), ask latency p50/p95 over real agent questions (asked in the CN
+and in the US jurisdiction), and peak memory.
 
     python scripts/benchmark.py --entries 200 --entries 10000
 """
@@ -91,13 +92,13 @@ def run(n: int) -> dict:
         one_embedding = (time.perf_counter() - t) * 1000
         entries_file = data_dir / "entries.pkl"
         entries_file.write_bytes(pickle.dumps(entries))
-        cold = cold_start(data_dir, entries_file)
+        colds = [cold_start(data_dir, entries_file) for _ in range(3)]  # the first new process, then two more
     return {"entries": n, "vectors": vectors, "index_entries_per_s": round(n / index_s, 1),
             "index_vectors_per_s": round(vectors / index_s, 1), "first_build_after_index_s": round(build_s, 2),
             **{f"ask_{j.lower()}_{q}_ms": round(float(np.percentile(times, int(q[1:]))), 2)
                for j, times in lat.items() for q in ("p50", "p95")},
             "one_query_embedding_ms": round(one_embedding, 2),
-            "cold_start_s": round(cold, 2),
+            "cold_start_first_s": round(colds[0], 2), "cold_start_median_s": round(float(np.median(colds)), 2),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
