@@ -108,7 +108,7 @@ class Coach:
             if revision == self.revision:
                 return False
             entries = self.source.list_approved()
-            self.retriever.vectors.sync(entries)
+            self.retriever.vectors.sync(entries, previous=list(self.retriever.entries.values()))
             self.retriever.publish(entries)
             self.revision = revision
             return True

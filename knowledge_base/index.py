@@ -224,20 +224,25 @@ class VectorIndex:
         """Ids of every record the index holds."""
         return set().union(*(p.stored() for p in self.partitions.values()))
 
-    def sync(self, entries: list[Entry]) -> SyncReport:
+    def sync(self, entries: list[Entry], previous: list[Entry] | None = None) -> SyncReport:
         """Make the index hold exactly ``entries``; embed only new or changed ones.
 
         New vectors are written before stale ones are deleted, so a reader (or a failure half-way)
         never finds an entry without vectors; records are keyed by content hash, so processes
         syncing the same change at once write the same records, and an entry missing any of its
         records is written again. When finished, each collection is marked with what it holds; a
-        start trusts the mark only while the record count agrees, else it compares every record."""
+        start trusts the mark only while the record count agrees, else it compares every record.
+        A publish passes the entries served until now as ``previous``: when the marks vouch that the
+        index holds exactly those, the change is applied from the difference, without reading every
+        record (a second at 10,000 entries)."""
         rebuilt = any(p.rebuilt for p in self.partitions.values())
         by_place = {j: [e for e in entries if e.jurisdiction == j] for j in self.partitions}
         if not rebuilt and all(p.holds(by_place[j]) for j, p in self.partitions.items()):
             vectors = sum(p.size() for p in self.partitions.values())
             return SyncReport(added=0, updated=0, removed=0, unchanged=len(entries), vectors=vectors)
-        stored = {j: p.stored() for j, p in self.partitions.items()}
+        stored = self._vouched(previous) if previous is not None and not rebuilt else None
+        if stored is None:
+            stored = {j: p.stored() for j, p in self.partitions.items()}
         held = set().union(*stored.values())
         known_ids = {rid.split("::", 1)[0] for rid in held}
         changed = [e for e in entries if not stored[e.jurisdiction].issuperset(_record_ids(e))]
@@ -253,6 +258,14 @@ class VectorIndex:
             added=len(changed) - updated, updated=updated, removed=len(known_ids - {e.id for e in entries}),
             unchanged=len(entries) - len(changed), vectors=self.count(), rebuilt=rebuilt,
         )
+
+    def _vouched(self, previous: list[Entry]) -> dict[str, set[str]] | None:
+        """The record ids of ``previous``, per jurisdiction, if every collection's mark says it holds
+        exactly those; else None."""
+        before = {j: [e for e in previous if e.jurisdiction == j] for j in self.partitions}
+        if not all(p.holds(before[j]) for j, p in self.partitions.items()):
+            return None
+        return {j: {rid for e in before[j] for rid in _record_ids(e)} for j in self.partitions}
 
     def query(self, vector: np.ndarray, allowed: Collection[str] | None = None, k: int = 60,
               jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, float]:

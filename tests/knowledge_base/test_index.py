@@ -190,3 +190,31 @@ def test_an_entry_moved_to_another_jurisdiction_is_searched_there_only(client, e
     vector = use_embeddings.encode([target.questions[0]])[0]
     assert target.id in index.query(vector, k=10, jurisdictions=("US", "ALL"))
     assert target.id not in index.query(vector, k=10, jurisdictions=("CN", "ALL"))
+
+
+def test_a_publish_applies_the_difference_when_the_marks_vouch_for_the_served_entries(
+        client, entries, use_embeddings, monkeypatch):
+    VectorIndex(client, use_embeddings).sync(entries)
+    target, gone = entries[0], entries[1]
+    edited = replace(target, say=(*target.say, "我先帮您把情况记下来，再跟您确认。"), version=target.version + 1)
+    published = [edited, *entries[2:]]
+
+    counting = Counting(use_embeddings)
+    index = VectorIndex(client, counting)
+    reads = []
+    monkeypatch.setattr(type(index.partitions["CN"]), "stored", lambda part: reads.append(part) or set())
+    report = index.sync(published, previous=entries)
+    assert reads == []  # nothing read record by record
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 1, len(published) - 1)
+    assert counting.embedded == edited.index_texts()
+    monkeypatch.undo()
+    assert {rid.rsplit("::", 1)[0] for rid in index.stored()} == {f"{e.id}::{e.content_hash}" for e in published}
+
+
+def test_a_publish_whose_served_entries_the_index_does_not_hold_compares_every_record(
+        client, entries, use_embeddings):
+    VectorIndex(client, use_embeddings).sync(entries[1:])  # another process already dropped entries[0]
+    index = VectorIndex(client, use_embeddings)
+    report = index.sync(entries[2:], previous=entries)  # this process still served all of them
+    assert (report.added, report.updated, report.removed) == (0, 0, 1)
+    assert {rid.rsplit("::", 1)[0] for rid in index.stored()} == {f"{e.id}::{e.content_hash}" for e in entries[2:]}
