@@ -11,53 +11,16 @@ rather than mixing vectors.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from knowledge_base.types import JURISDICTIONS, Entry, content_key
+from knowledge_base.partition import Partition, record_ids
+from knowledge_base.types import JURISDICTIONS, Entry
 
-log = logging.getLogger(__name__)
 COLLECTION = "coach_entries"  # collections are named coach_entries-cn, -us and -all
-PAGE = 5000
-OVERFETCH = 4  # neighbours asked for per neighbour wanted, before keeping the in-date ones
-UNFILTERED_ROUNDS = 3  # 4k, 16k, 64k neighbours, then Chroma's own (slow) filter
-
-
-class _ChromaEmbedding:
-    """Adapter so Chroma never falls back to its own (downloading) embedding function."""
-
-    def __init__(self, embeddings):
-        self._embeddings = embeddings
-
-    def __call__(self, input):  # noqa: A002 - Chroma's parameter name
-        if self._embeddings is None:
-            raise RuntimeError("open the index through the coach, which supplies the embedding model")
-        return [np.asarray(v, dtype=np.float32) for v in self._embeddings.embed_documents(list(input))]
-
-    @staticmethod
-    def name() -> str:
-        return "collections-coach"
-
-    def default_space(self) -> str:
-        return "cosine"
-
-    def supported_spaces(self) -> list[str]:
-        return ["cosine"]
-
-    def get_config(self) -> dict[str, Any]:
-        return {"model": getattr(self._embeddings, "name", "unknown")}
-
-    @staticmethod
-    def build_from_config(config: dict[str, Any]):
-        return _ChromaEmbedding(None)  # reopened without the coach: usable for reads only
-
-    def is_legacy(self) -> bool:
-        return False
 
 
 def open_chroma(path: Path | None = None, url: str | None = None):
@@ -80,11 +43,6 @@ def open_chroma(path: Path | None = None, url: str | None = None):
     return chromadb.PersistentClient(path=str(path), settings=settings)
 
 
-def _record_ids(entry: Entry) -> list[str]:
-    """One record per indexed text, named ``entry id::content hash::n`` (ids are slugs, never "::")."""
-    return [f"{entry.id}::{entry.content_hash}::{i}" for i in range(len(entry.index_texts()))]
-
-
 @dataclass(frozen=True)
 class SyncReport:
     """What one synchronisation of the index did."""
@@ -97,99 +55,6 @@ class SyncReport:
     rebuilt: bool = False
 
 
-class _Partition:
-    """The records of one jurisdiction's entries in one Chroma collection."""
-
-    def __init__(self, client, name: str, embeddings, model: str):
-        self.client, self.name, self.embeddings, self.model = client, name, embeddings, model
-        self.rebuilt = False
-        self.count: int | None = None  # cached between syncs: asks read it on every query
-        meta = {"embedding_model": model, "hnsw:space": "cosine"}
-        coll = client.get_or_create_collection(name, embedding_function=self._ef(), metadata=meta)
-        built_with = (coll.metadata or {}).get("embedding_model")
-        if built_with != model:
-            log.warning("index %s was built with %r, not %r: rebuilding it", name, built_with, model)
-            client.delete_collection(name)
-            coll = client.create_collection(name, embedding_function=self._ef(), metadata=meta)
-            self.rebuilt = True
-        self.collection = coll
-
-    def _ef(self) -> _ChromaEmbedding:
-        return _ChromaEmbedding(self.embeddings)
-
-    def size(self) -> int:
-        if self.count is None:
-            self.count = self.collection.count()
-        return self.count
-
-    def holds(self, entries: list[Entry]) -> bool:
-        """Whether the last finished sync (by any process) was to exactly ``entries`` and the record
-        count still agrees: then a start needs no read of every record (seconds at 10,000 entries)."""
-        marked = self.client.get_collection(self.name, embedding_function=self._ef()).metadata or {}
-        if marked.get("content") != content_key(entries):
-            return False
-        self.count = self.collection.count()  # kept for the queries that follow (a count costs ~50 ms)
-        return self.count == sum(len(e.index_texts()) for e in entries)
-
-    def stored(self) -> set[str]:
-        """Ids of the records held, read in pages (Chroma refuses one read of tens of thousands)."""
-        out: set[str] = set()
-        for offset in range(0, self.collection.count(), PAGE):
-            out.update(self.collection.get(include=[], limit=PAGE, offset=offset)["ids"])
-        return out
-
-    def add(self, entries: list[Entry]) -> None:
-        ids, docs, metas = [], [], []
-        for e in entries:
-            for rid, text in zip(_record_ids(e), e.index_texts()):
-                ids.append(rid)
-                docs.append(text)
-                metas.append({"entry_id": e.id, "hash": e.content_hash, "lang": e.lang,
-                              "jurisdiction": e.jurisdiction, "topic": e.topic})
-        for start in range(0, len(ids), PAGE):
-            chunk = slice(start, start + PAGE)
-            self.collection.upsert(ids=ids[chunk], documents=docs[chunk], metadatas=metas[chunk],
-                                   embeddings=self.embeddings.encode(docs[chunk]))
-
-    def delete(self, ids: list[str]) -> None:
-        for start in range(0, len(ids), PAGE):
-            self.collection.delete(ids=ids[start:start + PAGE])
-
-    def mark(self, entries: list[Entry]) -> None:
-        self.count = None
-        self.collection.modify(metadata={"embedding_model": self.model, "content": content_key(entries)})
-
-    def nearest(self, query: list[np.ndarray], allowed: Collection[str] | None, k: int) -> list[tuple[float, str]]:
-        """(similarity, entry id) of the ``k`` nearest records of allowed entries, nearest first.
-
-        Within a jurisdiction nearly every entry is allowed (only out-of-date ones are not), so an
-        unfiltered search asking for a few more neighbours suffices; Chroma's filter is the last resort."""
-        count = self.size()
-        if count == 0:
-            return []
-        wanted = min(k * OVERFETCH, count)
-        for _ in range(UNFILTERED_ROUNDS):
-            res = self.collection.query(query_embeddings=query, n_results=wanted, include=["distances"])
-            found = _allowed_records(res, allowed, k)
-            if len(found) == k or wanted == count:
-                return found
-            wanted = min(wanted * OVERFETCH, count)
-        res = self.collection.query(query_embeddings=query, n_results=min(k, count), include=["distances"],
-                                    where={"entry_id": {"$in": sorted(allowed)}})
-        return _allowed_records(res, None, k)
-
-
-def _allowed_records(res, allowed: Collection[str] | None, k: int) -> list[tuple[float, str]]:
-    out: list[tuple[float, str]] = []
-    for record_id, dist in zip(res["ids"][0], res["distances"][0]):
-        entry_id = record_id.split("::", 1)[0]
-        if allowed is None or entry_id in allowed:
-            out.append((1.0 - float(dist), entry_id))
-            if len(out) == k:
-                break
-    return out
-
-
 class VectorIndex:
     """Dense vectors of approved entries, one Chroma collection per jurisdiction."""
 
@@ -200,7 +65,7 @@ class VectorIndex:
         self.collection_name = collection
         if collection in _names(client):  # the single collection of earlier versions: derived, so dropped
             client.delete_collection(collection)
-        self.partitions = {j: _Partition(client, partition_name(collection, j), embeddings, self.model)
+        self.partitions = {j: Partition(client, partition_name(collection, j), embeddings, self.model)
                            for j in JURISDICTIONS}
 
     def count(self) -> int:
@@ -245,12 +110,12 @@ class VectorIndex:
             stored = {j: p.stored() for j, p in self.partitions.items()}
         held = set().union(*stored.values())
         known_ids = {rid.split("::", 1)[0] for rid in held}
-        changed = [e for e in entries if not stored[e.jurisdiction].issuperset(_record_ids(e))]
+        changed = [e for e in entries if not stored[e.jurisdiction].issuperset(record_ids(e))]
         updated = sum(1 for e in changed if e.id in known_ids)
         for j, part in self.partitions.items():
             part.add([e for e in changed if e.jurisdiction == j])
         for j, part in self.partitions.items():
-            wanted = {rid for e in by_place[j] for rid in _record_ids(e)}
+            wanted = {rid for e in by_place[j] for rid in record_ids(e)}
             part.delete([rid for rid in stored[j] if rid not in wanted])
             part.mark(by_place[j])
             part.rebuilt = False
@@ -265,7 +130,7 @@ class VectorIndex:
         before = {j: [e for e in previous if e.jurisdiction == j] for j in self.partitions}
         if not all(p.holds(before[j]) for j, p in self.partitions.items()):
             return None
-        return {j: {rid for e in before[j] for rid in _record_ids(e)} for j in self.partitions}
+        return {j: {rid for e in before[j] for rid in record_ids(e)} for j in self.partitions}
 
     def query(self, vector: np.ndarray, allowed: Collection[str] | None = None, k: int = 60,
               jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, float]:

@@ -195,9 +195,9 @@ def test_an_entry_moved_to_another_jurisdiction_is_searched_there_only(client, e
 def test_a_publish_applies_the_difference_when_the_marks_vouch_for_the_served_entries(
         client, entries, use_embeddings, monkeypatch):
     VectorIndex(client, use_embeddings).sync(entries)
-    target, gone = entries[0], entries[1]
+    target = entries[0]
     edited = replace(target, say=(*target.say, "我先帮您把情况记下来，再跟您确认。"), version=target.version + 1)
-    published = [edited, *entries[2:]]
+    published = [edited, *entries[2:]]  # entries[1] retired
 
     counting = Counting(use_embeddings)
     index = VectorIndex(client, counting)
