@@ -120,7 +120,8 @@ class Retriever:
                vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
         """The best ``k`` entries, best first; empty when nothing is relevant enough."""
         cfg = self.config
-        allowed = self.allowed(jurisdiction)
+        served = self._served  # the entries of one publication throughout, even if another is published meanwhile
+        allowed = served.allowed(jurisdiction, date.today())
         queries = [(question, vector, 1.0)]
         context = [h for h in history if h.strip()][-cfg.history_turns:]
         if context and is_followup(question):  # the conversation carries the topic; the question the turn
@@ -144,23 +145,23 @@ class Retriever:
         if not fused or relevance < self.threshold:
             return []
         for i in fused:
-            if self.entries[i].lang == lang:
+            if served.entries[i].lang == lang:
                 fused[i] += cfg.same_lang_bonus
-        return self._dedupe_pairs(fused, dense_best, allowed, lang, k)
+        return self._dedupe_pairs(served.entries, fused, dense_best, allowed, lang, k)
 
-    def _dedupe_pairs(self, fused, dense_best, allowed, lang, k) -> list[Hit]:
+    def _dedupe_pairs(self, entries, fused, dense_best, allowed, lang, k) -> list[Hit]:
         """Best first, one language version per entry (the asker's when it exists), and the first
         ``distinct_topics`` hits from different topics so the agent sees the other readings of an
         ambiguous question instead of near-copies of the first."""
         ranked: list[Hit] = []
         seen: set[str] = set()
         for entry_id in sorted(fused, key=fused.get, reverse=True):
-            entry = self.entries[entry_id]
+            entry = entries[entry_id]
             group = frozenset({entry.id, entry.pair} - {None})
             if group & seen:
                 continue
             seen |= group
-            twin = self.entries.get(entry.pair) if entry.pair else None
+            twin = entries.get(entry.pair) if entry.pair else None
             if entry.lang != lang and twin is not None and twin.lang == lang and twin.id in allowed:
                 entry = twin
             ranked.append(Hit(entry=entry, score=fused[entry_id], dense=dense_best.get(entry_id, 0.0)))
