@@ -75,15 +75,20 @@ def _check_office_zip(path: Path) -> None:
                             f"{MAX_UNPACKED_BYTES // 1_000_000} MB limit")
 
 
+def _open_office(path: Path, open_document):
+    """A .docx or .pptx opened by its library, after the zip itself passed the size checks."""
+    _check_office_zip(path)
+    try:
+        return open_document(str(path))
+    except Exception as exc:  # python-docx/-pptx raise KeyError, PackageNotFoundError, lxml errors, ...
+        raise DocumentError(f"{path.name}: not a readable {path.suffix} file ({type(exc).__name__}: {exc})") from None
+
+
 def _docx_blocks(path: Path) -> Iterator[str]:
     import docx
     from docx.table import Table
 
-    _check_office_zip(path)
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises KeyError, PackageNotFoundError, lxml errors, ...
-        raise DocumentError(f"{path.name}: not a readable .docx file ({type(exc).__name__}: {exc})") from None
+    document = _open_office(path, docx.Document)
     lines: list[str] = []
     for item in document.iter_inner_content():
         if isinstance(item, Table):
@@ -113,11 +118,7 @@ def _shape_texts(shapes) -> Iterator[str]:
 def _pptx_blocks(path: Path) -> Iterator[str]:
     import pptx
 
-    _check_office_zip(path)
-    try:
-        deck = pptx.Presentation(str(path))
-    except Exception as exc:  # python-pptx raises KeyError, PackageNotFoundError, lxml errors, ...
-        raise DocumentError(f"{path.name}: not a readable .pptx file ({type(exc).__name__}: {exc})") from None
+    deck = _open_office(path, pptx.Presentation)
     for slide in deck.slides:
         yield "\n".join(_shape_texts(slide.shapes))
         if slide.has_notes_slide:  # trainers often put the actual advice in the speaker notes

@@ -5,29 +5,18 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from assistant.curation import open_store
-from assistant.settings import Settings
-from knowledge_base.store import ENTRIES_DIR
+from tests.app.kb_page import FIRST_RUN_S, make_store, page
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "app_pages" / "knowledge_base.py"
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息才肯还款时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"
-SLOW_RUN_S = 300  # the first vetting loads the embedding model
 
 
 @pytest.fixture
 def store(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))  # the page imports app_pages.common, as under `streamlit run app.py`
-    s = open_store(Settings())
-    s.import_folder(ENTRIES_DIR)
-    s.users.add("alice", "trainer", "alice-password")
-    return s
+    return make_store(monkeypatch)
 
 
 def deck_bytes() -> bytes:
@@ -44,20 +33,9 @@ def deck_bytes() -> bytes:
     return out.getvalue()
 
 
-def logged_in() -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=60)
-    at.session_state["ui_lang"] = "en"
-    at.run()
-    at.text_input(key="kb_name").input("alice")
-    at.text_input(key="kb_password").input("alice-password")
-    next(b for b in at.button if b.label == "Log in").click().run(timeout=SLOW_RUN_S)
-    assert not at.exception, at.exception
-    return at
-
-
 def test_an_upload_is_vetted_first_then_its_sound_passages_are_stored_as_drafts(store):
-    at = logged_in()
-    at.file_uploader(key="kb_upload").upload("deck.pptx", deck_bytes()).run(timeout=SLOW_RUN_S)
+    at = page("alice")
+    at.file_uploader(key="kb_upload").upload("deck.pptx", deck_bytes()).run(timeout=FIRST_RUN_S)
     assert not at.exception, at.exception
 
     assert any("2 passages; the guardrails flag 1" in i.value for i in at.info)
@@ -67,7 +45,7 @@ def test_an_upload_is_vetted_first_then_its_sound_passages_are_stored_as_drafts(
     assert [v for p, v in verdicts.items() if SOUND_ZH in p] == ["Passes"]
     assert not [r for r in store.list() if r.entry.id.startswith("import-")]  # the dry run stored nothing
 
-    at.button(key="kb_import_go").click().run(timeout=SLOW_RUN_S)
+    at.button(key="kb_import_go").click().run(timeout=FIRST_RUN_S)
     assert not at.exception, at.exception
 
     assert any("Stored 1 drafts" in s.value and "1 flagged passages were not stored" in s.value for s in at.success)
@@ -79,8 +57,8 @@ def test_an_upload_is_vetted_first_then_its_sound_passages_are_stored_as_drafts(
 
 
 def test_a_bad_upload_gets_a_clear_error_and_nothing_to_import(store):
-    at = logged_in()
-    at.file_uploader(key="kb_upload").upload("notes.pdf", b"%PDF-1.4 not really").run(timeout=SLOW_RUN_S)
+    at = page("alice")
+    at.file_uploader(key="kb_upload").upload("notes.pdf", b"%PDF-1.4 not really").run(timeout=FIRST_RUN_S)
     assert not at.exception, at.exception
     assert any("notes.pdf: not a readable PDF" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "kb_import_go"]

@@ -4,43 +4,19 @@ conflicts between two trainers. Real store (SQLite in tmp_path) and real guardra
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant.curation import open_store
-from assistant.settings import Settings
-from knowledge_base.store import ENTRIES_DIR
+from tests.app.kb_page import FIRST_RUN_S, make_store, page
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "app_pages" / "knowledge_base.py"
 ENTRY = "discount-request-insists-zh"
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
-FIRST_RUN_S = 300  # the first vetting loads the embedding model
 
 
 @pytest.fixture
 def store(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))  # the page imports app_pages.common, as under `streamlit run app.py`
-    s = open_store(Settings())
-    s.import_folder(ENTRIES_DIR)
-    for name, role in (("alice", "trainer"), ("bob", "admin"), ("carol", "agent")):
-        s.users.add(name, role, f"{name}-password")
-    return s
-
-
-def page(user: str | None = None, password: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(PAGE), default_timeout=60)
-    at.session_state["ui_lang"] = "en"
-    at.run()
-    assert not at.exception, at.exception
-    if user:
-        at.text_input(key="kb_name").input(user)
-        at.text_input(key="kb_password").input(password or f"{user}-password")
-        next(b for b in at.button if b.label == "Log in").click().run(timeout=FIRST_RUN_S)
-        assert not at.exception, at.exception
-    return at
+    return make_store(monkeypatch)
 
 
 def open_entry(at: AppTest, entry_id: str = ENTRY) -> str:

@@ -14,16 +14,15 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, stop, wait_until_ready
 
 PG_ENV = "COACH_TEST_POSTGRES_URL"
 
@@ -34,12 +33,6 @@ def _bindir() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_owner(owner: str | None, *command: str) -> list[str]:
@@ -67,7 +60,7 @@ def postgres_url() -> Iterator[str]:
     data = Path(tempfile.mkdtemp(prefix="coach-pg-"))
     if owner:
         shutil.chown(data, owner, owner)
-    port = _free_port()
+    port = free_port()
     log = data / "server.log"
 
     def run(*command: str) -> None:
@@ -97,39 +90,19 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def wait_until_ready(url: str, proc: subprocess.Popen, log: Path, patience_s: float = 60) -> None:
-    """Poll the heartbeat (a readiness wait, not a timing assertion)."""
-    deadline = time.monotonic() + patience_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"chroma run did not answer within {patience_s} s:\n{log.read_text(errors='replace')[-2000:]}")
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
     chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
     if chroma is None:
         pytest.fail("the `chroma` command (chromadb) is not installed")
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "chroma.log"
     with log.open("w") as out:
         proc = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1",
                                  "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_ready(url, proc, log)
+        wait_until_ready(f"{url}/api/v2/heartbeat", proc, log)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
