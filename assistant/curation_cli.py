@@ -72,8 +72,15 @@ def _sign_in(store, user: str) -> None:
     from assistant.cli import settings
 
     secret = settings().password
-    password = (secret.get_secret_value() if secret is not None
-                else typer.prompt(f"Password for {user}", hide_input=True, err=True))
+    if secret is not None:
+        password = secret.get_secret_value()
+    elif sys.stdin.isatty():
+        password = typer.prompt(f"Password for {user}", hide_input=True, err=True)
+    else:  # piped: one line
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _exit(f"no password for {user!r}: type it when asked, pipe it on stdin or set COACH_PASSWORD; "
+                        "nothing was changed", EXIT_BAD_INPUT)
     if store.users.authenticate(user, password) is None:
         raise _exit(f"wrong user name or password for {user!r}: nothing was changed", EXIT_REFUSED)
 

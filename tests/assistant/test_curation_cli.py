@@ -196,7 +196,11 @@ def test_nothing_is_done_in_a_users_name_without_their_password(trainers):
     assert show(ENTRY)["status"] == "approved"
     assert "retire" not in [e.action for e in open_store(Settings()).audit(ENTRY)]
 
-    typed = CliRunner().invoke(app, ["kb", "retire", ENTRY, "--user", "bob"], input="bob-password\n")  # asked for
+    missing = CliRunner().invoke(app, ["kb", "retire", ENTRY, "--user", "bob"], input="")  # nothing piped
+    assert missing.exit_code == 2 and "no password for 'bob'" in missing.stderr
+    assert show(ENTRY)["status"] == "approved"
+
+    typed = CliRunner().invoke(app, ["kb", "retire", ENTRY, "--user", "bob"], input="bob-password\n")  # piped
     assert typed.exit_code == 0, typed.stderr
     assert "bob-password" not in typed.stdout
     assert show(ENTRY)["status"] == "retired"
