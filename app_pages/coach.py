@@ -6,8 +6,8 @@ import streamlit as st
 
 from app_pages.common import coach, t, table
 from assistant import Answer, QuestionError
-from assistant.display import main_source, refusal_reasons
-from assistant.drafting import replay
+from assistant.coaching.drafting import replay
+from assistant.labels import main_source, refusal_reasons
 from assistant.settings import JURISDICTIONS
 
 ANSWER_LANGS = ("auto", "zh", "en")

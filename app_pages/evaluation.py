@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import coach, settings, t, table, ui_lang
-from assistant.display import category_label, topic_label
+from assistant.labels import category_label, topic_label
 
 EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
 SHOWN = ("hit@1", "hit@3", "refusal_recall", "category_accuracy", "over_refusal", "over_refusal_hard_negative",
@@ -39,7 +39,7 @@ def load_report(folder: Path) -> tuple[dict | None, str]:
 def run(folder: Path) -> None:
     """Run the project's case files through the same coach agents use; the report lands in ``folder``."""
     try:
-        from assistant.evaluation import run_eval
+        from assistant.evaluation.runner import run_eval
     except ImportError:
         st.warning(t("evaluation.unavailable"))
         return

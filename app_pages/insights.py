@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import coach, t, table, ui_lang
-from assistant.display import category_label, topic_label
 from assistant.insights import entry_usage, knowledge_gaps, latency_points, refusals_by_day, summarize
+from assistant.labels import category_label, topic_label
 
 
 def overview(records) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.common import settings, t, table
-from assistant.curation import export_zip, open_store, version_diff
-from assistant.document_import import Importer
-from assistant.documents import SUFFIXES, DocumentError
+from assistant.curation.documents import SUFFIXES, DocumentError
+from assistant.curation.drafts import Importer
+from assistant.curation.store import export_zip, open_store, version_diff
 from knowledge_base.curation import EDITOR_ROLES, IN_REVIEW, LIFECYCLE, CurationError, VettingError
 from knowledge_base.entries import EntryError
 from knowledge_base.sql_store import SqlStore

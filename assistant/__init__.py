@@ -4,7 +4,7 @@
 >>> answer = Coach.from_settings().ask("a parent won't pay")
 """
 
-from assistant.coach import Coach, QuestionError
+from assistant.coaching.pipeline import Coach, QuestionError
 from assistant.settings import Settings
 from assistant.types import Answer, Card, Source
 

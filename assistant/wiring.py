@@ -7,9 +7,9 @@ import json
 import logging
 from dataclasses import asdict
 
-from assistant.coach import Coach
-from assistant.curation import entry_source
-from assistant.question_log import QuestionLog
+from assistant.coaching.pipeline import Coach
+from assistant.coaching.question_log import QuestionLog
+from assistant.curation.store import entry_source
 from assistant.settings import Settings
 from guardrails import Guard
 from knowledge_base import Entry
@@ -86,7 +86,7 @@ def build_from_entries(settings: Settings, entries: list[Entry], embeddings=None
     qlog = QuestionLog(settings.sql_url) if log_questions else None
     drafter = None
     if settings.llm:  # optional LLM drafting; the provider package is imported only here
-        from assistant.drafting import build_drafter
+        from assistant.coaching.drafting import build_drafter
 
         drafter = build_drafter(settings, guard, retriever.entries.get)
         log.info("LLM drafting with %s (timeout %g s)", settings.llm, settings.llm_timeout_s)

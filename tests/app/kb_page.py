@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from assistant.curation import open_store
+from assistant.curation.store import open_store
 from assistant.settings import Settings
 from knowledge_base.store import ENTRIES_DIR
 

@@ -15,7 +15,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from assistant import Settings
-from assistant.question_log import QuestionLog
+from assistant.coaching.question_log import QuestionLog
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
@@ -252,7 +252,7 @@ def test_evaluation_page_without_a_report_then_with_one(app, data_dir):
     assert not app.exception
     assert "还没有评估报告" in app.info[0].value
 
-    evaluation = pytest.importorskip("assistant.evaluation")
+    evaluation = pytest.importorskip("assistant.evaluation.runner")
     cases = data_dir / "cases.jsonl"
     cases.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in [
         {"id": "a1", "question": "客户要求打折才肯还款，我该怎么说？", "expect": "answer",
@@ -272,7 +272,7 @@ def test_evaluation_page_without_a_report_then_with_one(app, data_dir):
 
 @pytest.mark.slow
 def test_evaluation_button_runs_the_project_evals(app, data_dir):
-    pytest.importorskip("assistant.evaluation")
+    pytest.importorskip("assistant.evaluation.runner")
     app.switch_page("app_pages/evaluation.py").run()
 
     app.button(key="run_eval").click().run(timeout=600)

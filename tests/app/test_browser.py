@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Settings
-from assistant.question_log import QuestionLog
+from assistant.coaching.question_log import QuestionLog
 from tests.servers import free_port, stop, wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.curation import entry_source, open_store
+from assistant.curation.store import entry_source, open_store
 from assistant.settings import Settings
 from knowledge_base import load_entries
 from knowledge_base.store import ENTRIES_DIR
@@ -176,7 +176,7 @@ def test_users_add_asks_for_the_password_twice_and_stores_only_a_hash():
 def test_the_store_can_stand_in_for_the_entry_files_behind_the_coach(tmp_path, kb_subset):
     """The coach serves from the store (its first run imports the entry files): answers cite store entries,
     and retiring one removes it."""
-    from assistant.coach import Coach
+    from assistant.coaching.pipeline import Coach
 
     settings = Settings(data_dir=tmp_path / "data", entries_dir=kb_subset(tmp_path / "kb", ("discount_request",)))
     question = "客户说打个折就还，我该怎么说"

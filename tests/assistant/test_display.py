@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.display import category_label, main_source, refusal_reasons, topic_label
+from assistant.labels import category_label, main_source, refusal_reasons, topic_label
 from assistant.types import Answer, Source
 from guardrails import Verdict
 

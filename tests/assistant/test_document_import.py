@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.curation import entry_source
+from assistant.curation.store import entry_source
 from assistant.settings import Settings
 from knowledge_base.curation import PLACEHOLDER, CurationError
 from tests.assistant.cli_runner import coach
@@ -133,7 +133,7 @@ def canon(text: str) -> str:
 def test_the_field_decks_import_with_coercive_passages_flagged_and_sound_ones_as_drafts(store):
     if not DECK.is_file():
         pytest.skip(f"the seed deck is not at {DECK} (shared/ is expected beside the repository)")
-    from assistant.document_import import Importer
+    from assistant.curation.drafts import Importer
 
     importer = Importer.from_store(Settings(), store)
     vetted = importer.vet(DECK)

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.documents import MAX_PDF_PAGES, MAX_UNPACKED_BYTES, DocumentError, read_document
+from assistant.curation.documents import MAX_PDF_PAGES, MAX_UNPACKED_BYTES, DocumentError, read_document
 from guardrails.vetting import MAX_DOCUMENT_BYTES, split_passages
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"

@@ -18,9 +18,9 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel, G
 from streamlit.testing.v1 import AppTest
 
 from assistant import Coach, Settings
-from assistant.compose import labels, source_of
-from assistant.drafting import Drafter, GuardedStream, chat_model, prompt
-from assistant.evaluation import Case, llm_summary, run_case
+from assistant.coaching.compose import labels, source_of
+from assistant.coaching.drafting import Drafter, GuardedStream, chat_model, prompt
+from assistant.evaluation.runner import Case, llm_summary, run_case
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -99,7 +99,7 @@ def test_draft_with_a_prohibited_tactic_is_replaced_by_the_vetted_card(coach, ca
         do=[f"Check the payment records before the call. [[{first}]]"], why=f"Ask before you judge. [[{first}]]")
     draft = draft.replace(f"**{labels(lang)['dont']}**", f"- {tactic} [[{first}]]\n**{labels(lang)['dont']}**")
 
-    with caplog.at_level(logging.WARNING, logger="assistant.drafting"):
+    with caplog.at_level(logging.WARNING, logger="assistant.coaching.drafting"):
         answer = with_drafter(coach, fake(draft)).ask(question)
 
     assert answer.fallback == "flagged"
@@ -116,7 +116,7 @@ def test_ungrounded_or_empty_draft_is_discarded(coach, caplog, reason):
              "no_citation": grounded_zh(first, first).replace(f" [[{first}]]", ""),
              "empty": "NO_ANSWER"}[reason]
 
-    with caplog.at_level(logging.WARNING, logger="assistant.drafting"):
+    with caplog.at_level(logging.WARNING, logger="assistant.coaching.drafting"):
         answer = with_drafter(coach, fake(draft)).ask(ZH_QUESTION)
 
     assert answer.fallback == reason
@@ -133,7 +133,7 @@ def test_model_that_does_not_answer_in_time_gives_the_composed_card(coach, caplo
         yield "too late"
 
     try:
-        with caplog.at_level(logging.WARNING, logger="assistant.drafting"):
+        with caplog.at_level(logging.WARNING, logger="assistant.coaching.drafting"):
             answer = with_drafter(coach, GenericFakeChatModel(messages=stalled()), timeout_s=0.2).ask(ZH_QUESTION)
     finally:
         release.set()
@@ -146,7 +146,7 @@ def test_model_error_midway_gives_the_composed_card_and_no_partial_draft(coach, 
     first = hit_ids(coach, ZH_QUESTION, "zh")[0]
     broken = FakeListChatModel(responses=[grounded_zh(first, first)], error_on_chunk_number=40)
 
-    with caplog.at_level(logging.WARNING, logger="assistant.drafting"):
+    with caplog.at_level(logging.WARNING, logger="assistant.coaching.drafting"):
         answer = with_drafter(coach, broken).ask(ZH_QUESTION)
 
     assert answer.fallback == "error"
@@ -205,7 +205,7 @@ def test_coach_page_streams_the_guarded_draft_with_its_sources_last(coach, copy_
     ids = hit_ids(coach, ZH_QUESTION, "zh")
     draft = grounded_zh(ids[0], ids[1])
     # COACH_LLM as an operator sets it; the provider is LangChain's fake instead of a remote API.
-    monkeypatch.setattr("assistant.drafting.chat_model",
+    monkeypatch.setattr("assistant.coaching.drafting.chat_model",
                         lambda settings: GenericFakeChatModel(messages=itertools.cycle([draft])))
     monkeypatch.setenv("COACH_DATA_DIR", str(copy_coach_data(tmp_path / "coach-data")))
     monkeypatch.setenv("COACH_LLM", "fake:scripted")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from assistant.coaching.question_log import AskRecord, QuestionLog
 from assistant.insights import (
     entry_usage,
     group_similar,
@@ -16,7 +17,6 @@ from assistant.insights import (
     refusals_by_day,
     summarize,
 )
-from assistant.question_log import AskRecord, QuestionLog
 from assistant.types import Answer
 from guardrails import Verdict
 from knowledge_base.embeddings import make_embeddings

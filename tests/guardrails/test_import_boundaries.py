@@ -50,6 +50,6 @@ def test_heavy_libraries_are_never_imported_at_module_level(package):
 
 def test_the_parser_sees_imports_inside_functions(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("import os\nfrom . import sibling\n\ndef f():\n    from assistant.coach import Coach\n")
+    sample.write_text("import os\nfrom . import sibling\n\ndef f():\n    from assistant.coaching import Coach\n")
     assert imports(sample) == {"os", "assistant"}
     assert imports(sample, top_level_only=True) == {"os"}

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from assistant import Coach, Settings
-from assistant.curation import open_store
+from assistant.curation.store import open_store
 
 pytestmark = pytest.mark.server
 QUESTION = "客户说打个折就还，不打折就不还，我该怎么说"

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from assistant import curation_cli
+from assistant.cli import kb as curation_cli
+from assistant.cli.common import fail, knowledge_base_errors, settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
 kb_app = typer.Typer(help="Validate, import, curate (save, submit, approve, retire) and export knowledge-base content.",
@@ -33,41 +33,6 @@ kb_app = typer.Typer(help="Validate, import, curate (save, submit, approve, reti
 guard_app = typer.Typer(help="The guardrail's intent model.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(guard_app, name="guard")
-
-EXIT_BAD_INPUT = 2
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    print(f"coach: {message}", file=sys.stderr)
-    return typer.Exit(code)
-
-
-@contextmanager
-def knowledge_base_errors():
-    """Malformed entries stop a command with every problem listed (file: field: reason), exit 1."""
-    from knowledge_base import EntryError
-
-    try:
-        yield
-    except EntryError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"coach: {len(exc.problems)} problem(s) in the knowledge base; run `coach kb validate`",
-              file=sys.stderr)
-        raise typer.Exit(1) from None
-
-
-def settings():
-    from pydantic import ValidationError
-
-    from assistant.settings import Settings
-
-    try:
-        return Settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        raise fail(f"bad setting COACH_{str(err['loc'][0]).upper()}: {err['msg']}") from None
-
 
 @app.command()
 def ask(
@@ -79,7 +44,7 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ):
     """Ask the coach about a situation and get vetted guidance with its sources."""
-    from assistant.coach import Coach, QuestionError, validate_question
+    from assistant.coaching.pipeline import Coach, QuestionError, validate_question
 
     if lang not in (None, "zh", "en"):
         raise fail(f"unknown language {lang!r}; use zh or en")
@@ -148,10 +113,10 @@ def kb_import(
 ):
     """Import a folder of entry files into the store, a document's sound passages as drafts (--user),
     or vet a document's passages (--dry-run). Each import is one transaction."""
-    from assistant.vetting import vet_file
+    from assistant.curation.vetting import vet_file
 
     if not dry_run:
-        from assistant.curation_cli import import_document, import_folder
+        from assistant.cli.kb import import_document, import_folder
 
         if path.is_file():
             return import_document(settings(), path, user, jurisdiction.upper(), as_json)
@@ -183,7 +148,7 @@ def eval_(
     llm: Annotated[bool, typer.Option(help="Answer through the LLM drafter (COACH_LLM); report fallbacks.")] = False,
 ):
     """Run case files through the coach and print the metrics (eval-format.md)."""
-    from assistant.evaluation import CaseError, run_eval
+    from assistant.evaluation.runner import CaseError, run_eval
 
     conf = settings()
     if jurisdiction:

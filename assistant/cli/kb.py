@@ -60,8 +60,8 @@ def _reported() -> Iterator[None]:
 
 
 def _store():
-    from assistant.cli import settings
-    from assistant.curation import open_store
+    from assistant.cli.common import settings
+    from assistant.curation.store import open_store
 
     return open_store(settings())
 
@@ -69,7 +69,7 @@ def _store():
 def _sign_in(store, user: str) -> None:
     """Nothing is done in a user's name without their password (from COACH_PASSWORD, else asked for
     on the terminal or read from piped stdin): the audit log and the two-person rule rest on it."""
-    from assistant.cli import settings
+    from assistant.cli.common import settings
 
     secret = settings().password
     if secret is not None:
@@ -99,7 +99,7 @@ def _said(rec, file=None) -> None:
 
 def import_folder(settings, path: Path, as_json: bool) -> None:
     """`coach kb import FOLDER`: every entry file, validated, into the store in one transaction."""
-    from assistant.curation import open_store
+    from assistant.curation.store import open_store
 
     if not path.is_dir():
         raise _exit(f"{path}: importing into the store takes a folder of entry files "
@@ -118,9 +118,9 @@ def import_folder(settings, path: Path, as_json: bool) -> None:
 def import_document(settings, path: Path, user: str | None, jurisdiction: str, as_json: bool) -> None:
     """`coach kb import FILE --user U`: a document's sound passages as drafts (one transaction); flagged
     passages are listed, not stored."""
-    from assistant.curation import open_store
-    from assistant.document_import import Importer
-    from assistant.documents import read_document
+    from assistant.curation.documents import read_document
+    from assistant.curation.drafts import Importer
+    from assistant.curation.store import open_store
 
     if not user:
         raise _exit(f"{path}: importing a document as drafts needs --user (a trainer or admin); a folder of "

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.compose import compose_abstention, compose_answer, compose_refusal, compose_withheld
-from assistant.language import detect_lang, search_form
-from assistant.question_log import QuestionLog
+from assistant.coaching.compose import compose_abstention, compose_answer, compose_refusal, compose_withheld
+from assistant.coaching.language import detect_lang, search_form
+from assistant.coaching.question_log import QuestionLog
 from assistant.settings import JURISDICTIONS, Settings
 from assistant.types import Answer
 from guardrails import Guard, Verdict
@@ -26,7 +26,7 @@ from knowledge_base.retrieval import Retriever
 from knowledge_base.store import EntrySource
 
 if TYPE_CHECKING:
-    from assistant.drafting import Drafter
+    from assistant.coaching.drafting import Drafter
 
 
 class QuestionError(ValueError):

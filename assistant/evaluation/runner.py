@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.coach import Coach, QuestionError
-from assistant.metrics import compute_metrics
-from assistant.report import write_report
+from assistant.coaching.pipeline import Coach, QuestionError
+from assistant.evaluation.metrics import compute_metrics
+from assistant.evaluation.report import write_report
 from assistant.settings import Settings
 from knowledge_base.calibration import calibrate
 from knowledge_base.retrieval import RetrievalConfig, Retriever
@@ -114,7 +114,7 @@ def run_baseline_case(coach: Coach, dense: Retriever, case: Case) -> dict:
     if case.mode == "vet":
         return {"id": case.id, "verdict": "ok", "categories": [], "latency_ms": _ms(started)}
     jurisdiction = (case.jurisdiction or coach.settings.jurisdiction).upper()
-    from assistant.language import detect_lang
+    from assistant.coaching.language import detect_lang
 
     hits = dense.search(case.text, lang=detect_lang(case.text), jurisdiction=jurisdiction, history=case.history)
     return {"id": case.id, "refused": False, "abstained": not hits, "categories": [],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.documents import read_document
+from assistant.curation.documents import read_document
 from assistant.settings import Settings
 from assistant.wiring import known_laws
 from guardrails import Guard

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.documents import read_document
-from assistant.language import detect_lang
+from assistant.coaching.language import detect_lang
+from assistant.curation.documents import read_document
 from assistant.settings import Settings
 from guardrails import Guard
 from guardrails.vetting import VettedPassage, vet_document
@@ -83,7 +83,7 @@ class Importer:
     @classmethod
     def from_store(cls, settings: Settings, store: SqlStore) -> Importer:
         """The coach's embedding model for topics; a guard that knows the store's regulation entries."""
-        from assistant.curation import entry_source
+        from assistant.curation.store import entry_source
         from assistant.wiring import known_laws
 
         if store.count() == 0:  # vetting needs the regulation entries: run the first import of the shipped ones

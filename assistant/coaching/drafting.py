@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.coach import validate_question
-from assistant.compose import Lookup, labels, render, rules_of, source_of
-from assistant.language import detect_lang
+from assistant.coaching.compose import Lookup, labels, render, rules_of, source_of
+from assistant.coaching.language import detect_lang
+from assistant.coaching.pipeline import validate_question
 from assistant.types import Answer, Card
 from knowledge_base import Entry, Hit
 

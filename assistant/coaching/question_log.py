@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from assistant.redact import redact
+from assistant.coaching.redaction import redact
 from assistant.types import Answer
 
 MAX_COMMENT_CHARS = 2000
