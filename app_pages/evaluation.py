@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import coach, settings, t, table, ui_lang
+from app_pages.common import TRAINER_ROLES, require, services, t, table, ui_lang
 from assistant.labels import category_label, topic_label
 
-EVALS_DIR = Path(__file__).resolve().parent.parent / "evals"
 SHOWN = ("hit@1", "hit@3", "refusal_recall", "category_accuracy", "over_refusal", "over_refusal_hard_negative",
          "abstain_accuracy", "vet_accuracy", "vet_violation_recall", "vet_false_alarm", "latency_ms_p50",
          "latency_ms_p95")
@@ -19,38 +15,19 @@ LOWER_IS_BETTER = {"over_refusal", "over_refusal_hard_negative", "vet_false_alar
                    "latency_ms_p95"}
 
 
-def report_dir() -> Path:
-    return settings().data_dir / "eval-report"
-
-
-def load_report(folder: Path) -> tuple[dict | None, str]:
-    """report.json (None when there is none or it is unreadable) and report.md ('' when missing)."""
+def run(principal) -> None:
+    """Run the project's case sets through the same coach agents use, with progress; leaving the page or
+    pressing Cancel stops it (Streamlit stops the script at the next progress update)."""
+    cases = sum(len(files) for files in services().evaluation.case_files())
+    bar = st.progress(0.0, text=t("evaluation.running", n=cases))
+    st.button(t("evaluation.cancel"), key="cancel_eval", icon=":material/stop:")
     try:
-        data = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    try:
-        markdown = (folder / "report.md").read_text(encoding="utf-8")
-    except OSError:
-        markdown = ""
-    return (data if isinstance(data, dict) and isinstance(data.get("metrics"), dict) else None), markdown
-
-
-def run(folder: Path) -> None:
-    """Run the project's case files through the same coach agents use; the report lands in ``folder``."""
-    try:
-        from assistant.evaluation.runner import run_eval
-    except ImportError:
-        st.warning(t("evaluation.unavailable"))
+        services().evaluation.run(by=principal, progress=lambda done, total: bar.progress(
+            done / total, text=t("evaluation.progress", done=done, total=total)))
+    except (OSError, ValueError) as exc:  # CaseError is a ValueError
+        st.error(t("evaluation.failed", error=exc))
         return
-    cases = sorted(EVALS_DIR.glob("*.jsonl"))
-    with st.spinner(t("evaluation.running", n=len(cases))):
-        try:
-            run_eval(settings(), cases, folder / "results.jsonl", folder)
-        except (OSError, ValueError) as exc:  # CaseError is a ValueError
-            st.error(t("evaluation.failed", error=exc))
-            return
-    st.success(t("evaluation.done"))
+    st.toast(t("evaluation.done"), icon=":material/check:")
 
 
 def fmt(key: str, value) -> str:
@@ -115,18 +92,18 @@ def misses(metrics: dict) -> None:
         st.dataframe(frame, hide_index=True, width="stretch")
 
 
+principal = require(TRAINER_ROLES)
 st.title(t("evaluation.title"))
 st.caption(t("evaluation.intro"))
-folder = report_dir()
 if st.button(t("evaluation.run"), icon=":material/play_arrow:", key="run_eval", type="primary"):
-    run(folder)
-report, markdown = load_report(folder)
+    run(principal)
+report, markdown = services().evaluation.latest(by=principal)
 if report is None:
     st.info(t("evaluation.none"))
     st.stop()
 kb = report.get("knowledge_base") or {}
 st.caption(t("evaluation.generated", generated=report.get("generated", "?"), cases=report.get("cases", "?"),
-             entries=kb.get("entries", len(coach().retriever.entries))))
+             entries=kb.get("entries", "?")))
 metrics = report["metrics"]
 overall(metrics.get("overall") or {}, (report.get("baseline") or {}).get("overall"))
 lang = ui_lang()

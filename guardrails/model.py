@@ -16,7 +16,8 @@ MODEL_PATH = Path(__file__).with_name("data") / "model.npz"
 HASH_BITS = 18
 NGRAMS = (1, 2, 3)
 EMBED_SCALE = 1.0
-HEADS = ("violation", "pressure", "deception", "third_party")
+HEADS = ("violation", "pressure", "deception", "third_party", "harm", "self_harm")
+SPECIAL = ("harm", "self_harm")  # heads with their own threshold (``IntentModel.special``), not the violation decision
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -42,13 +43,15 @@ def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: 
 
 @dataclass(frozen=True)
 class IntentModel:
-    """Weights of the four heads (violation + one per category) and the decision (chosen in training)."""
+    """Weights of the heads (violation, one per category, harm outside collections, self-harm) and the decisions
+    (chosen in training)."""
 
     w_ngram: np.ndarray  # (heads, 2**bits)
     w_dense: np.ndarray  # (heads, dense features)
     bias: np.ndarray  # (heads,)
     decisions: dict[str, tuple[float, float]]  # script ("zh" | "en") -> (threshold, evidence gate)
     embedding_model: str
+    special: dict[str, float]  # SPECIAL head -> the probability at which it decides
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> IntentModel:
@@ -59,13 +62,15 @@ class IntentModel:
                        bias=data["bias"].astype(np.float32),
                        decisions={str(k): (float(t), float(g)) for k, (t, g) in
                                   zip(data["decision_scripts"], data["decision_values"])},
-                       embedding_model=str(data["embedding_model"]))
+                       embedding_model=str(data["embedding_model"]),
+                       special={str(k): float(v) for k, v in zip(data["special_heads"], data["special_values"])})
 
     def save(self, path: Path, **extra) -> None:
         np.savez_compressed(path, w_ngram=self.w_ngram.astype(np.float16), w_dense=self.w_dense,
                             bias=self.bias, decision_scripts=np.array(list(self.decisions)),
                             decision_values=np.array(list(self.decisions.values()), dtype=np.float64),
-                            embedding_model=self.embedding_model,
+                            embedding_model=self.embedding_model, special_heads=np.array(list(self.special)),
+                            special_values=np.array(list(self.special.values()), dtype=np.float64),
                             feature_names=np.array(FEATURE_NAMES), **extra)
 
     def decision(self, text: str) -> tuple[float, float]:

@@ -17,6 +17,7 @@ _CJK_GAP = re.compile(rf"(?<={_CJK})[\s\-_*.·~|/\\+#@^=]+(?={_CJK})")
 # "t h r e a t", "t-h-r-e-a-t": single latin letters separated one by one
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z][\s\-_*.]){2,}[a-z]\b")
 _SPACES = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,30}\]")  # a template slot of an entry: [公司名], [amount], [date]
 _MARKUP = re.compile(r"<[^<>]{1,200}>|!?\[([^\]]*)\]\([^)]*\)")  # HTML tags; Markdown links keep their text
 
 
@@ -34,13 +35,29 @@ def _homophones() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))  # longest first
 
 
+@cache
+def _slang() -> re.Pattern | None:
+    data = yaml.safe_load((DATA / "slang.yaml").read_text(encoding="utf-8"))["replace"]
+    words = sorted(data, key=len, reverse=True)
+    table = {w.lower(): v for w, v in data.items()}
+    pattern = re.compile(r"(?<![A-Za-z0-9_/&'’])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z0-9_/&'’])")
+    return pattern, table
+
+
+def expand_slang(text: str) -> str:
+    """Chat-box English (cx, pmt, acct, b/c, dont) as the words it stands for; lower-cased text in and out."""
+    pattern, table = _slang()
+    return pattern.sub(lambda m: table[m.group(1)], text)
+
+
 def normalize(text: str) -> str:
     """The canonical form all checks and features see."""
-    text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", text)).lower()
+    text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", text))
+    text = _PLACEHOLDER.sub(" ", text).lower()
     text = _converter().convert(text)
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s\-_*.]", "", m.group(0)), text)
     text = _CJK_GAP.sub("", text)
     for old, new in _homophones():
         if old in text:
             text = text.replace(old, new)
-    return _SPACES.sub(" ", text).strip()
+    return _SPACES.sub(" ", expand_slang(text)).strip()

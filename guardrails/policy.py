@@ -14,20 +14,21 @@ DATA = Path(__file__).with_name("data")
 
 @dataclass(frozen=True)
 class Policy:
-    """Rule refs per category and jurisdiction, clause splitting and the law-citation pattern."""
+    """Rule refs per category and jurisdiction, the structural rules and clause splitting."""
 
     rule_refs: dict[str, dict[str, tuple[str, ...]]]
     clause_breaks: re.Pattern
     min_clause_chars: int
     max_clauses: int
-    law_citation: re.Pattern
     rules: tuple[dict, ...] = ()
 
     def rule_fired(self, found, checkpoint: str) -> str | None:
         """The name of the first structural rule the matched signals satisfy, if any."""
         for rule in self.rules:
+            groups = rule.get("any") or []
+            groups = groups if groups and isinstance(groups[0], list) else ([groups] if groups else [])
             if checkpoint in rule.get("at", ()) and (all(s in found for s in rule.get("all", ())) and
-                    (not rule.get("any") or any(s in found for s in rule["any"])) and
+                    all(any(s in found for s in group) for group in groups) and
                     not any(s in found for s in rule.get("none", ()))):
                 return rule["name"]
         return None
@@ -48,7 +49,6 @@ def load_policy(path: Path = DATA / "policy.yaml") -> Policy:
         clause_breaks=re.compile(breaks, re.I),
         min_clause_chars=int(data["min_clause_chars"]),
         max_clauses=int(data["max_clauses"]),
-        law_citation=re.compile(data["law_citation"]),
         rules=tuple(data.get("rules", ())),
     )
 

@@ -1,7 +1,11 @@
-"""Structural intent signals (framing, actor, handling, negation, jailbreak, acts, targets).
+"""Structural intent signals: what a clause does (asks a way, asks permission, asks where the line is,
+reports what someone else did, speaks of the agent's own state), who acts, which prohibited act, on whom.
 
-The lexicon lives in ``data/signals.yaml``; this module compiles it once and turns a
-normalised text into named signals with the words that matched them.
+The lexicon lives in ``data/signals.yaml``; this module compiles it once and turns a normalised text
+into named signals with the words that matched them. An act found inside a negation's scope in its
+own clause ("不要威胁客户", "never tell his employer") or in a clause that describes it as what the law
+punishes ("恐吓他人……构成寻衅滋事", "is it illegal to threaten him") is recorded as ``neg:act:…``:
+evidence that the text names the act, never that it asks for it or teaches it.
 """
 
 from __future__ import annotations
@@ -14,12 +18,22 @@ from pathlib import Path
 import yaml
 
 DATA = Path(__file__).with_name("data")
-SIMPLE = ("framing", "actor_agent", "act_on_debtor", "handling", "negation", "jailbreak")
-ACTS = ("pressure", "deception", "disclose", "contact_third", "collect_from")
-TARGETS = ("family", "workplace", "contacts", "public")
-# Which category an act or target is evidence for.
+SIMPLE = ("framing", "permission", "legality", "actor_agent", "act_on_debtor", "report", "feelings", "negation",
+          "unlawful", "jailbreak")
+MARKERS = ("subject", "smalltalk", "self_harm", "harm", "citation")  # evidence and special replies, not features
+ACTS = ("pressure", "deception", "disclose", "contact_third", "collect_from", "false_claim", "harass_contact",
+        "exploit", "conditional_threat", "impersonate")
+TARGETS = ("spouse", "family", "workplace", "contacts", "public")
+WEAK_ACTS = ("pressure", "deception", "contact_third")  # words that name a topic as often as an act
+STRONG_ACTS = tuple(a for a in ACTS if a not in WEAK_ACTS)
+SCOPED = ("act_on_debtor", *(f"act:{a}" for a in ACTS))  # what a negation or an unlawful-description cancels
+# Which category an act is evidence for (data/policy.yaml may add more through the rules).
 ACT_CATEGORY = {"pressure": "pressure", "deception": "deception", "disclose": "third_party",
-                "contact_third": "third_party", "collect_from": "third_party"}
+                "contact_third": "third_party", "collect_from": "third_party", "false_claim": "deception",
+                "harass_contact": "pressure", "exploit": "pressure", "conditional_threat": "pressure",
+                "impersonate": "deception"}
+CLAUSE = re.compile(r"[，,。；;！!？?\n]|\bbut\b|但是|可是|不过|然后")
+SENTENCE = re.compile(r"[。；;！!？?\n]|(?<=[a-z])\.(?=\s|$)")
 
 
 @dataclass(frozen=True)
@@ -31,38 +45,85 @@ class Signals:
     def has(self, name: str) -> bool:
         return name in self.found
 
+    @property
+    def acts(self) -> tuple[str, ...]:
+        """The affirmed prohibited acts (not negated ones)."""
+        return tuple(a for a in ACTS if f"act:{a}" in self.found)
+
+    @property
+    def strong(self) -> bool:
+        """Whether an act that is prohibited however it is asked was found (not only a word such as 法院, police)."""
+        return self.has("act_on_debtor") or any(a in STRONG_ACTS for a in self.acts)
+
+
+# A gap in a pattern (".{0,10}") never reaches past the clause: no Chinese clause mark, no English sentence end.
+_GAP = {"zh": "[^，,。；;！!？?\n]{", "en": "[^.!?\n]{"}
+
+
+def _group(lists: dict) -> list[str]:
+    return [p.replace(".{", _GAP[lang]) for lang in ("zh", "en") for p in lists[lang]]
+
 
 @cache
 def _patterns() -> dict[str, re.Pattern]:
     data = yaml.safe_load((DATA / "signals.yaml").read_text(encoding="utf-8"))
     groups: dict[str, list[str]] = {}
-    for name in (*SIMPLE, "subject"):
-        groups[name] = data[name]["zh"] + data[name]["en"]
+    for name in (*SIMPLE, *MARKERS):
+        groups[name] = _group(data[name])
     for act in ACTS:
-        groups[f"act:{act}"] = data["acts"][act]["zh"] + data["acts"][act]["en"]
+        groups[f"act:{act}"] = _group(data["acts"][act])
     for target in TARGETS:
-        groups[f"target:{target}"] = data["targets"][target]["zh"] + data["targets"][target]["en"]
+        groups[f"target:{target}"] = _group(data["targets"][target])
     return {name: re.compile("|".join(f"(?:{p})" for p in pats)) for name, pats in groups.items()}
 
 
-def find_signals(text: str) -> Signals:
-    """Match every signal group on normalised ``text``."""
-    found = {}
-    for name, pattern in _patterns().items():
-        m = pattern.search(text)
-        if m:
-            found[name] = m.group(0)
+def _cancelled(start: int, end: int, negations: list[tuple[int, int]], unlawful: list[tuple[int, int]],
+               clauses: list[int], sentences: list[int], length: int) -> bool:
+    """Whether the act at [start, end) follows a negation cue in its clause, or sits in a sentence that calls
+    what it describes unlawful."""
+    clause_start = max((c for c in clauses if c <= start), default=0)
+    if any(clause_start <= s and e <= start for s, e in negations):
+        return True
+    sentence_start = max((c for c in sentences if c <= start), default=0)
+    sentence_end = min((c for c in sentences if c >= end), default=length)
+    return any(sentence_start <= s < sentence_end for s, _ in unlawful)
+
+
+def find_signals(text: str, *, legal: bool = False) -> Signals:
+    """Match every signal group on normalised ``text``; ``legal``: the text explains the law (a why or rule
+    line), so an act named beside a citation is what the law punishes."""
+    patterns = _patterns()
+    found: dict[str, str] = {}
+    spans = {name: [m.span() for m in patterns[name].finditer(text)] for name in ("negation", "unlawful", "jailbreak",
+                                                                                 "citation")}
+    jail = spans["jailbreak"]
+    negations = [(s, e) for s, e in spans["negation"] if not any(js <= s < je for js, je in jail)]
+    # an explanation of the law that cites it or states a prohibition: every act it names is what the law forbids
+    explains = legal and bool(spans["citation"] or spans["unlawful"] or negations)
+    clauses = [m.start() for m in CLAUSE.finditer(text)]
+    sentences = [m.start() for m in SENTENCE.finditer(text)]
+    for name, pattern in patterns.items():
+        if name not in SCOPED:
+            m = pattern.search(text)
+            if m:
+                found[name] = m.group(0)
+            continue
+        for m in pattern.finditer(text):
+            cancelled = explains or _cancelled(*m.span(), negations, spans["unlawful"], clauses, sentences, len(text))
+            key = f"neg:{name}" if cancelled else name
+            found.setdefault(key, m.group(0))
     return Signals(found)
 
 
 def _feature_names() -> list[str]:
-    names = list(SIMPLE) + [f"act:{a}" for a in ACTS] + [f"target:{t}" for t in TARGETS]
-    for mod in ("framing", "actor_agent", "handling", "negation", "jailbreak"):
+    names = [*SIMPLE, *(f"act:{a}" for a in ACTS), *(f"neg:act:{a}" for a in ACTS), *(f"target:{t}" for t in TARGETS)]
+    names += ["neg:act_on_debtor"]
+    for mod in ("framing", "permission", "legality", "actor_agent", "report", "feelings", "jailbreak"):
         names += [f"{mod}&act:{a}" for a in ACTS]
-    for act in ("disclose", "contact_third", "collect_from"):
+    for act in ("disclose", "contact_third", "collect_from", "conditional_threat", "false_claim"):
         names += [f"act:{act}&target:{t}" for t in TARGETS]
-    names += ["framing&actor_agent", "handling&negation", "framing&act_on_debtor", "jailbreak&act_on_debtor",
-              "negation&act_on_debtor", "handling&act_on_debtor"]
+    names += ["framing&actor_agent", "report&negation", "framing&act_on_debtor", "jailbreak&act_on_debtor",
+              "permission&act_on_debtor", "report&act_on_debtor"]
     return names
 
 

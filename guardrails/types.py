@@ -26,6 +26,7 @@ class Verdict:
     rule_refs: tuple[str, ...] = ()
     score: float = 0.0
     checkpoint: str = "request"
+    intent: str = ""  # for a request that is no violation: "safety", "harm" (outside collections), "small_talk"
 
     def to_dict(self) -> dict:
         return {
@@ -35,4 +36,5 @@ class Verdict:
             "rule_refs": list(self.rule_refs),
             "score": round(self.score, 4),
             "checkpoint": self.checkpoint,
+            "intent": self.intent,
         }

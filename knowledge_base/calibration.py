@@ -11,17 +11,21 @@ the midpoint of the best gap.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from knowledge_base.index import VectorIndex
-from knowledge_base.lexical import LexicalIndex
+from knowledge_base.lexical import TOKENIZER, LexicalIndex
 from knowledge_base.types import Entry
 
 OFF_TOPIC_PATH = Path(__file__).with_name("calibration") / "off_topic.txt"
+log = logging.getLogger(__name__)
 LEXICAL_WEIGHTS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08)
 
 
@@ -86,3 +90,30 @@ def calibrate(entries: list[Entry], vectors: VectorIndex, embeddings, lexical: L
                        in_domain_p05=float(np.percentile(ins, 5)) if len(ins) else 0.0,
                        off_topic_max=float(outs.max()), balanced_accuracy=acc,
                        n_in_domain=len(ins), n_off_topic=len(outs))
+
+
+def fingerprint(entries: list[Entry], model: str, *texts: list[str]) -> str:
+    """Changes whenever the entries, the model or the calibration examples change."""
+    blob = model + "".join(sorted(e.content_hash for e in entries)) + "\n".join(t for group in texts for t in group)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def load_calibration(cache: Path | None, entries: list[Entry], vectors: VectorIndex, embeddings,
+                     lexical: LexicalIndex, in_domain: list[str] = ()) -> Calibration:
+    """The abstention bar for these entries and this model, cached in the file ``cache`` when given."""
+    key = fingerprint(entries, f"{vectors.model} {TOKENIZER}", list(in_domain), off_topic_questions())
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8")) if cache is not None else {}
+        if cached.get("fingerprint") == key:
+            return Calibration(**cached["calibration"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    result = calibrate(entries, vectors, embeddings, lexical, in_domain)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"fingerprint": key, "calibration": asdict(result)}, indent=2), encoding="utf-8")
+        tmp.replace(cache)
+    log.info("abstention bar %.3f, lexical weight %.2f (balanced accuracy %.3f)",
+             result.threshold, result.lexical_weight, result.balanced_accuracy)
+    return result

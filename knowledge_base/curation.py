@@ -8,10 +8,9 @@ holds them as data and small pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from knowledge_base.types import Entry
 
@@ -26,14 +25,12 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "reject": ((IN_REVIEW,), DRAFT),
     "approve": ((IN_REVIEW,), APPROVED),
     "retire": ((DRAFT, IN_REVIEW, APPROVED), RETIRED),
+    "restore": ((RETIRED,), DRAFT),  # back to draft: a restored entry is published only after a new review
 }
 
 # Imported drafts carry this in the Do/Don't/Why lines a trainer still has to write (the entry format
 # requires them); such an entry cannot be submitted or approved until every one is replaced.
 PLACEHOLDER = "TODO(trainer)"
-
-# what the vet callable may return: a bool (True = flagged) or a verdict with `.blocked`
-Vet = Callable[[str], Any]
 
 _NOT_CONTENT = ("path", "status", "version")
 
@@ -71,6 +68,10 @@ class TwoPersonError(CurationError):
 
 class RoleError(CurationError):
     """The user is unknown or not allowed to curate."""
+
+
+class SignInError(RoleError):
+    """No valid sign-in: a wrong password, or a session or token that is unknown, expired or revoked."""
 
 
 class VettingError(CurationError):
@@ -127,6 +128,20 @@ class User:
     role: str
 
 
+@dataclass(frozen=True)
+class Principal:
+    """A signed-in user: only ``Users.sign_in`` or ``Users.from_token`` make one, and every change the
+    store makes checks ``session`` against the sessions it issued (a typed name is not a sign-in)."""
+
+    name: str
+    role: str
+    session: str = field(repr=False)
+
+    @property
+    def curates(self) -> bool:
+        return self.role in EDITOR_ROLES
+
+
 def next_state(action: str, status: str, entry_id: str) -> str:
     """The state ``action`` leads to from ``status``; TransitionError when it does not apply."""
     sources, target = TRANSITIONS[action]
@@ -178,18 +193,31 @@ def unfinished_fields(entry: Entry) -> list[str]:
     return out
 
 
-def lines_to_vet(entry: Entry) -> list[str]:
-    """The lines an agent would read out or act on: the Say and Do items."""
-    return [*entry.say, *entry.do]
+# What a card can show of an entry, each line judged on its own when the version is approved.
+SHOWN_FIELDS = ("title", "say", "do", "dont", "why", "rule")
 
 
-def flagged_lines(entry: Entry, vet: Vet) -> list[tuple[str, tuple[str, ...]]]:
-    """(text, categories) for each Say/Do line the vet callable flags."""
+def shown_lines(entry: Entry) -> list[tuple[str, int, str]]:
+    """(field, index, text) of every line an agent can be shown from ``entry``."""
     out = []
-    for text in lines_to_vet(entry):
-        verdict = vet(text)
-        blocked = verdict if isinstance(verdict, bool) else bool(getattr(verdict, "blocked", False))
-        if blocked:
-            out.append((text, tuple(getattr(verdict, "categories", ()))))
+    for name in SHOWN_FIELDS:
+        value = getattr(entry, name)
+        items = value if isinstance(value, tuple) else (value,)
+        out += [(name, i, text) for i, text in enumerate(items) if text and text.strip()]
     return out
 
+
+class EntryVetter(Protocol):
+    """The guardrails' verdict on a whole entry and each shown line (wired in by the assistant):
+    ``{"guard": fingerprint, "blocked": bool, "flagged": [{"field", "index", "text", "categories", ...}]}``."""
+
+    fingerprint: str
+
+    def __call__(self, entry: Entry) -> dict: ...
+
+
+def is_served(version: Any) -> bool:
+    """Whether a stored version carries the proof the served set requires: approved by someone other
+    than its editor, and a clean verdict on every shown line."""
+    vetting = version.vetting or {}
+    return bool(version.approved_by) and version.approved_by != version.editor and vetting.get("blocked") is False

@@ -8,7 +8,7 @@ A follow-up question is searched both alone and with the conversation so far.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -81,6 +81,19 @@ class _Served:
         return found
 
 
+@dataclass
+class Scores:
+    """How every candidate entry scored for one question (the retrieval test page shows these)."""
+
+    served: _Served
+    allowed: frozenset[str]
+    followup: bool
+    dense: dict[str, float] = field(default_factory=dict)
+    lexical: dict[str, float] = field(default_factory=dict)
+    fused: dict[str, float] = field(default_factory=dict)
+    relevance: float = 0.0
+
+
 class Retriever:
     """Finds the entries that answer a question, or nothing when none clears the bar."""
 
@@ -100,6 +113,10 @@ class Retriever:
         self.lexical = lexical
         self._serve(entries)
 
+    def recalibrated(self, threshold: float, lexical_weight: float) -> None:
+        """A new abstention bar (after a publish), swapped in whole."""
+        self.threshold, self.lexical_weight = threshold, lexical_weight
+
     def _serve(self, entries: list[Entry]) -> None:
         self._served = _Served(entries)  # one assignment: an ask in flight sees the old set or the new
 
@@ -116,38 +133,45 @@ class Retriever:
         teaching = self._served.teaching
         return list({e.id: e for c in categories for e in teaching.get(c, ())}.values())
 
-    def search(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
-               vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
-        """The best ``k`` entries, best first; empty when nothing is relevant enough."""
+    def score(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
+              vector: np.ndarray | None = None) -> Scores:
+        """Every candidate entry's dense, lexical and fused score, and the question's relevance."""
         cfg = self.config
         served = self._served  # the entries of one publication throughout, even if another is published meanwhile
         allowed = served.allowed(jurisdiction, date.today())
         queries = [(question, vector, 1.0)]
         context = [h for h in history if h.strip()][-cfg.history_turns:]
-        if context and is_followup(question):  # the conversation carries the topic; the question the turn
+        followup = bool(context) and is_followup(question)
+        if followup:  # the conversation carries the topic; the question the turn
             earlier = "\n".join(context)
             queries = [(question, vector, cfg.followup_alone_weight), (f"{earlier}\n{question}", None, 1.0),
                        (earlier, None, cfg.followup_alone_weight)]
         texts = [t for t, v, _ in queries if v is None]
         fresh = iter(self.embeddings.encode(texts)) if texts else iter(())
-        fused: dict[str, float] = {}
-        dense_best: dict[str, float] = {}
-        relevance = 0.0
+        scores = Scores(served, allowed, followup)
         for text, vec, weight in queries:
             vec = next(fresh) if vec is None else vec
             dense = self.vectors.query(vec, allowed, k=cfg.dense_k, jurisdictions=(jurisdiction, "ALL"))
             for i, s in dense.items():
-                dense_best[i] = max(s, dense_best.get(i, -1.0))
+                scores.dense[i] = max(s, scores.dense.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}
-            _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, weight, fused)
-            relevance = max(relevance, max(dense.values(), default=0.0)
-                            + self.lexical_weight * max(lexical.values(), default=0.0))
-        if not fused or relevance < self.threshold:
-            return []
-        for i in fused:
+            for i, s in lexical.items():
+                scores.lexical[i] = max(s, scores.lexical.get(i, 0.0))
+            _fuse(dense, lexical, cfg.dense_weight if self.lexical is not None else 1.0, weight, scores.fused)
+            scores.relevance = max(scores.relevance, max(dense.values(), default=0.0)
+                                   + self.lexical_weight * max(lexical.values(), default=0.0))
+        for i in scores.fused:
             if served.entries[i].lang == lang:
-                fused[i] += cfg.same_lang_bonus
-        return self._dedupe_pairs(served.entries, fused, dense_best, allowed, lang, k)
+                scores.fused[i] += cfg.same_lang_bonus
+        return scores
+
+    def search(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
+               vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
+        """The best ``k`` entries, best first; empty when nothing is relevant enough."""
+        s = self.score(question, lang=lang, jurisdiction=jurisdiction, history=history, vector=vector)
+        if not s.fused or s.relevance < self.threshold:
+            return []
+        return self._dedupe_pairs(s.served.entries, s.fused, s.dense, s.allowed, lang, k)
 
     def _dedupe_pairs(self, entries, fused, dense_best, allowed, lang, k) -> list[Hit]:
         """Best first, one language version per entry (the asker's when it exists), and the first

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-SCHEMA_REVISION = "0001_initial"
+SCHEMA_REVISION = "0002_sessions_vetting"
 _MIGRATING = threading.Lock()
 
 
@@ -72,6 +72,9 @@ class VersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     approved_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # the guardrails' verdict on every shown line, written when the version is approved (or re-vetted
+    # after the guard changed): {"guard": fingerprint, "blocked": bool, "flagged": [{field, index, text, ...}]}
+    vetting: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class AuditRow(Base):
@@ -95,6 +98,21 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A sign-in (password, a few hours) or an API token (until revoked), stored only as a SHA-256 hash."""
+
+    __tablename__ = "kb_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the secret
+    user: Mapped[str] = mapped_column(ForeignKey("kb_users.name"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # what it may do (a token's scope: at most the user's role)
+    kind: Mapped[str] = mapped_column(String(16))  # password | token
+    label: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 def now() -> datetime:

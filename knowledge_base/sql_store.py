@@ -1,26 +1,28 @@
 """The curation store: entries and their full history in SQL, the source of truth for what agents see.
 
->>> store = SqlStore("sqlite:///coach.db", vet=guard.vet)
->>> store.import_folder(Path("knowledge_base/entries"))          # the first import, one transaction
->>> rec = store.save(edited_entry, user="alice", expected_revision=rec.revision)
->>> store.submit(rec.entry.id, user="alice"); store.approve(rec.entry.id, user="bob")
->>> store.list_approved()                                        # the EntrySource the coach reads
+>>> store = SqlStore("sqlite:///coach.db", vet=vetter)
+>>> store.bootstrap(SHIPPED_DIR)                                  # the shipped entries, proven by digest
+>>> alice = store.users.sign_in("alice", password)
+>>> rec = store.save(edited_entry, by=alice, expected_revision=rec.revision)
+>>> store.submit(rec.entry.id, by=alice); store.approve(rec.entry.id, by=bob)
+>>> store.list_approved()                                         # the EntrySource the coach reads
 
-SQLite file by default, PostgreSQL (or any SQLAlchemy URL) when a call centre scales out.
-Every change is one transaction that also writes its audit line; rules live in curation.py.
+Every path into the served set goes through one gate: a live sign-in (``Principal``) re-checked
+inside the transaction, the guardrails' verdict on every shown line (kept with the version), and a
+second person's approval. The served set itself only holds versions that carry that proof. SQLite
+by default, PostgreSQL (or any SQLAlchemy URL) when a call centre scales out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from knowledge_base import passwords
+from knowledge_base import passwords, sql_import
 from knowledge_base.curation import (
     APPROVED,
     DRAFT,
@@ -29,20 +31,21 @@ from knowledge_base.curation import (
     ConflictError,
     CurationError,
     EntryRecord,
+    EntryVetter,
     NotFoundError,
+    Principal,
     TwoPersonError,
     VersionInfo,
-    Vet,
     VettingError,
     content_of,
     entry_from,
     field_diff,
-    flagged_lines,
+    is_served,
     next_state,
     unfinished_fields,
 )
-from knowledge_base.entries import EntryError, EntryProblem, load_entries
-from knowledge_base.export import check_entry, write_entries
+from knowledge_base.entries import EntryError, EntryProblem
+from knowledge_base.export import check_entry
 from knowledge_base.sql_models import (
     AuditRow,
     EntryRow,
@@ -53,33 +56,61 @@ from knowledge_base.sql_models import (
     now,
     transaction,
 )
-from knowledge_base.types import Entry
-from knowledge_base.users import Users, require_editor
+from knowledge_base.types import Entry, laws_named
+from knowledge_base.users import Users, check
 
-IMPORT_ACTOR = "import"
+MAX_REASON_CHARS = 500
 
 
-class SqlStore:
+class SqlStore(sql_import.Imports):
     """Entries, versions, audit log and users behind the curation rules; an EntrySource for the coach."""
 
-    def __init__(self, engine: Engine | str, *, vet: Vet | None = None,
+    def __init__(self, engine: Engine | str, *, vet: EntryVetter | None = None,
                  bcrypt_rounds: int = passwords.DEFAULT_ROUNDS):
         self.engine = make_engine(engine) if isinstance(engine, str) else engine
         self.vet = vet
         ensure_schema(self.engine)
         self.users = Users(self.engine, bcrypt_rounds)
+        self._laws: tuple[int, tuple[str, ...]] = (-1, ())
 
     # --- reading ---------------------------------------------------------------------------
 
     def list_approved(self, today: date | None = None) -> list[Entry]:
-        """The published version of every approved entry that is in date on ``today``."""
+        """The published version of every approved entry that is in date on ``today`` and carries its proof:
+        approved by someone other than its editor, every shown line vetted clean."""
         today = today or date.today()
-        query = (select(VersionRow).join(EntryRow, (EntryRow.id == VersionRow.entry_id)
-                                         & (EntryRow.published_version == VersionRow.version))
-                 .order_by(EntryRow.topic, EntryRow.id))
         with Session(self.engine) as session:
-            entries = [entry_from(v.content, APPROVED, v.version) for v in session.scalars(query)]
+            rows = session.scalars(self._published()).all()
+            entries = [entry_from(v.content, APPROVED, v.version) for v in rows if is_served(v)]
         return [e for e in entries if e.in_date(today)]
+
+    def known_laws(self) -> tuple[str, ...]:
+        """What the published regulation entries cite (worked out again only after a change)."""
+        revision = self.revision()
+        if self._laws[0] != revision:
+            self._laws = (revision, laws_named(self.list_approved()))
+        return self._laws[1]
+
+    def stale_vetting(self, fingerprint: str) -> list[tuple[str, int]]:
+        """(entry id, version) of published versions whose verdict is missing or from another guard."""
+        with Session(self.engine) as session:
+            return [(v.entry_id, v.version) for v in session.scalars(self._published())
+                    if not v.vetting or v.vetting.get("guard") != fingerprint]
+
+    def revet(self, vet: EntryVetter | None = None) -> list[str]:
+        """Vet again the published versions the current guard has not judged; ids now withheld (flagged)."""
+        vet = vet or self.vet
+        stale = self.stale_vetting(vet.fingerprint)
+        withheld = []
+        for entry_id, version in stale:
+            with self._change(entry_id) as session:
+                row = self._version(session, entry_id, version)
+                row.vetting = vet(entry_from(row.content, APPROVED, version))
+                if row.vetting["blocked"]:
+                    withheld.append(entry_id)
+                    self._log(session, f"guard:{vet.fingerprint}", "withheld_by_guard", entry_id, version,
+                              {"flagged": row.vetting["flagged"]})
+        return withheld
 
     def get(self, entry_id: str) -> EntryRecord:
         """The entry's working state (newest version, status, revision); NotFoundError if unknown."""
@@ -121,8 +152,7 @@ class SqlStore:
             self._row(session, entry_id)
             rows = session.scalars(select(VersionRow).where(VersionRow.entry_id == entry_id)
                                    .order_by(VersionRow.version))
-            return [VersionInfo(r.entry_id, r.version, r.editor, r.created_at, r.approved_by)
-                    for r in rows]
+            return [VersionInfo(r.entry_id, r.version, r.editor, r.created_at, r.approved_by) for r in rows]
 
     def audit(self, entry_id: str | None = None, limit: int = 200) -> list[AuditEvent]:
         """The newest audit lines first, for one entry or all."""
@@ -135,7 +165,7 @@ class SqlStore:
 
     # --- changing entries --------------------------------------------------------------------
 
-    def save(self, entry: Entry, *, user: str, expected_revision: int | None = None) -> EntryRecord:
+    def save(self, entry: Entry, *, by: Principal, expected_revision: int | None = None) -> EntryRecord:
         """Save ``entry`` as a new draft version (creating the entry when ``expected_revision`` is None).
 
         Editing an entry someone else changed since you read it (a stale ``expected_revision``)
@@ -143,7 +173,7 @@ class SqlStore:
         """
         entry = check_entry(entry)
         with self._change(entry.id) as session:
-            require_editor(session, user)
+            check(session, by)
             self._check_refs(session, entry)
             row = session.get(EntryRow, entry.id)
             if expected_revision is None:
@@ -156,133 +186,82 @@ class SqlStore:
                 self._expect(row, entry.id, expected_revision)
                 old = entry_from(self._version(session, row.id, row.version).content, row.status, row.version)
             new = entry_from(content_of(entry), DRAFT, row.version + 1)
-            self._write_version(session, row, new, user, DRAFT)
-            self._audit(session, user, "create" if old is None else "edit", new, field_diff(old, new))
+            self._write_version(session, row, new, by.name, DRAFT)
+            self._log(session, by.name, "create" if old is None else "edit", new.id, new.version, field_diff(old, new))
             session.flush()
             return self._record(session, row)
 
-    def submit(self, entry_id: str, *, user: str, expected_revision: int | None = None) -> EntryRecord:
+    def submit(self, entry_id: str, *, by: Principal, expected_revision: int | None = None) -> EntryRecord:
         """Send a draft for review by a second person."""
-        return self._move("submit", entry_id, user, expected_revision)
+        return self._move("submit", entry_id, by, expected_revision)
 
-    def reject(self, entry_id: str, *, user: str, expected_revision: int | None = None) -> EntryRecord:
+    def reject(self, entry_id: str, *, by: Principal, expected_revision: int | None = None,
+               reason: str = "") -> EntryRecord:
         """Send an entry under review back to draft."""
-        return self._move("reject", entry_id, user, expected_revision)
+        return self._move("reject", entry_id, by, expected_revision, reason)
 
-    def retire(self, entry_id: str, *, user: str, expected_revision: int | None = None) -> EntryRecord:
-        """Take an entry out of service at once (its published version too)."""
-        return self._move("retire", entry_id, user, expected_revision)
+    def retire(self, entry_id: str, *, by: Principal, expected_revision: int | None = None,
+               reason: str = "") -> EntryRecord:
+        """Take an entry out of service at once (its published version too); the reason is audited."""
+        return self._move("retire", entry_id, by, expected_revision, reason)
 
-    def approve(self, entry_id: str, *, user: str, expected_revision: int | None = None) -> EntryRecord:
-        """Publish the version under review: a second person, and no Say/Do line the guardrails flag."""
+    def restore(self, entry_id: str, *, by: Principal, expected_revision: int | None = None,
+                reason: str = "") -> EntryRecord:
+        """Bring a retired entry back as a draft: it is served again only after a second person approves it."""
+        return self._move("restore", entry_id, by, expected_revision, reason)
+
+    def approve(self, entry_id: str, *, by: Principal, expected_revision: int | None = None) -> EntryRecord:
+        """Publish the version under review: a second person, and no shown line the guardrails flag."""
         try:
-            return self._move("approve", entry_id, user, expected_revision)
+            return self._move("approve", entry_id, by, expected_revision)
         except (TwoPersonError, VettingError) as exc:
             with self._change() as session:
-                session.add(AuditRow(at=now(), actor=user, action="approve_refused", entry_id=entry_id,
-                                     version=None, diff={"reason": str(exc)}))
+                self._log(session, by.name, "approve_refused", entry_id, None, {"reason": str(exc)})
             raise
 
-    def _move(self, action: str, entry_id: str, user: str, expected_revision: int | None) -> EntryRecord:
+    def _move(self, action: str, entry_id: str, by: Principal, expected_revision: int | None,
+              reason: str = "") -> EntryRecord:
+        reason = " ".join(reason.split())[:MAX_REASON_CHARS]
         with self._change(entry_id) as session:
-            require_editor(session, user)
+            check(session, by)
             row = self._expect(session.get(EntryRow, entry_id), entry_id, expected_revision)
             target = next_state(action, row.status, entry_id)
             current = self._version(session, entry_id, row.version)
-            if action in ("submit", "approve"):
-                unfinished = unfinished_fields(entry_from(current.content, row.status, row.version))
-                if unfinished:
-                    raise CurationError(f"{entry_id} still has {PLACEHOLDER} placeholders in "
-                                        f"{', '.join(unfinished)}: write them, save, then submit")
+            entry = entry_from(current.content, row.status, row.version)
+            if action in ("submit", "approve") and (unfinished := unfinished_fields(entry)):
+                raise CurationError(f"{entry_id} still has {PLACEHOLDER} placeholders in "
+                                    f"{', '.join(unfinished)}: write them, save, then submit")
             if action == "approve":
-                if user == current.editor:
-                    raise TwoPersonError(f"{user} wrote version {row.version} of {entry_id}; "
-                                         "a second person must approve it")
-                if self.vet is None:
-                    raise CurationError("approval needs the guardrails' vetting, and this store has none")
-                flagged = flagged_lines(entry_from(current.content, row.status, row.version), self.vet)
-                if flagged:
-                    raise VettingError(entry_id, flagged)
-                current.approved_by, current.approved_at = user, now()
+                self._publish(current, entry, by)
                 row.published_version = row.version
             elif action == "retire":
                 row.published_version = None
-            session.add(AuditRow(at=now(), actor=user, action=action, entry_id=entry_id, version=row.version,
-                                 diff={"status": [row.status, target]}))
+            diff = {"status": [row.status, target], **({"reason": reason} if reason else {})}
+            self._log(session, by.name, action, entry_id, row.version, diff)
             row.status, row.updated_at = target, now()
             session.flush()
             return self._record(session, row)
 
-    # --- import and export ---------------------------------------------------------------------
-
-    def import_entries(self, entries: Iterable[Entry], *, user: str = IMPORT_ACTOR,
-                       progress: Callable[[int], None] | None = None) -> dict[str, list[str]]:
-        """Add entries as they are (status and version kept), all in one transaction.
-
-        Entries already in the store are left alone: ``unchanged`` when identical, ``kept`` when the
-        store has different content (the store is the source of truth once imported).
-        """
-        report: dict[str, list[str]] = {"added": [], "unchanged": [], "kept": []}
-        with self._change() as session:
-            for n, entry in enumerate(entries, 1):
-                row = session.get(EntryRow, entry.id)
-                if row is None:
-                    row = EntryRow(id=entry.id, version=0, published_version=None)
-                    session.add(row)
-                    self._write_version(session, row, entry, user, entry.status)
-                    if entry.status == APPROVED:
-                        row.published_version = entry.version
-                    self._audit(session, user, "import", entry, field_diff(None, entry))
-                    report["added"].append(entry.id)
-                else:
-                    same = self._version(session, row.id, row.version).content == content_of(entry)
-                    report["unchanged" if same and row.status == entry.status else "kept"].append(entry.id)
-                if progress:
-                    progress(n)
-        return report
-
-    def import_drafts(self, entries: Iterable[Entry], *, user: str) -> dict[str, list[str]]:
-        """New draft entries from imported material, saved by ``user`` (a trainer or admin), all in one
-        transaction: a failure part-way stores none of them.
-
-        Re-importing the same drafts changes nothing (``unchanged``); an id the store holds with other
-        content is a ConflictError and nothing is stored.
-        """
-        report: dict[str, list[str]] = {"added": [], "unchanged": []}
-        with self._change() as session:
-            require_editor(session, user)
-            for entry in entries:
-                entry = check_entry(entry)
-                if entry.status != DRAFT:
-                    raise CurationError(f"{entry.id}: imported material is stored as a draft, not {entry.status}")
-                row = session.get(EntryRow, entry.id)
-                if row is not None:
-                    if self._version(session, row.id, 1).content != content_of(entry):
-                        raise ConflictError(entry.id, None, row.revision, row.last_editor)
-                    report["unchanged"].append(entry.id)
-                    continue
-                row = EntryRow(id=entry.id, version=0, published_version=None)
-                session.add(row)
-                new = entry_from(content_of(entry), DRAFT, 1)
-                self._write_version(session, row, new, user, DRAFT)
-                self._audit(session, user, "import_draft", new, field_diff(None, new))
-                report["added"].append(entry.id)
-        return report
-
-    def import_folder(self, root: Path, *, user: str = IMPORT_ACTOR,
-                      progress: Callable[[int], None] | None = None) -> dict[str, list[str]]:
-        """Validate every entry file under ``root`` (EntryError lists all problems), then import them."""
-        if not root.is_dir():
-            raise EntryError([EntryProblem(str(root), "folder", "not a folder of entry files")])
-        return self.import_entries(load_entries(root), user=user, progress=progress)
-
-    def export(self, root: Path) -> int:
-        """Write every entry's newest version as Markdown under ``root`` (which must be new or empty)."""
-        records = self.list()
-        write_entries([r.entry for r in records], root)
-        return len(records)
+    def _publish(self, current: VersionRow, entry: Entry, by: Principal) -> None:
+        """The gate of every approval: a second person and a clean verdict on every shown line."""
+        if by.name == current.editor:
+            raise TwoPersonError(f"{by.name} wrote version {current.version} of {entry.id}; "
+                                 "a second person must approve it")
+        if self.vet is None:
+            raise CurationError("approval needs the guardrails' vetting, and this store has none")
+        verdict = self.vet(entry)
+        if verdict["blocked"]:
+            raise VettingError(entry.id, [(f["text"], tuple(f["categories"])) for f in verdict["flagged"]])
+        current.vetting = verdict
+        current.approved_by, current.approved_at = by.name, now()
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _published():
+        return (select(VersionRow).join(EntryRow, (EntryRow.id == VersionRow.entry_id)
+                                        & (EntryRow.published_version == VersionRow.version))
+                .order_by(EntryRow.topic, EntryRow.id))
 
     @contextmanager
     def _change(self, entry_id: str | None = None) -> Iterator[Session]:
@@ -324,22 +303,25 @@ class SqlStore:
                 raise EntryError([EntryProblem(entry.id, "refs", f"{ref!r} is not a regulation entry in the store")])
 
     @staticmethod
-    def _write_version(session: Session, row: EntryRow, entry: Entry, user: str, status: str) -> None:
+    def _write_version(session: Session, row: EntryRow, entry: Entry, editor: str, status: str) -> VersionRow:
         at = now()
-        approver, approved_at = (user, at) if status == APPROVED else (None, None)
-        session.add(VersionRow(entry_id=entry.id, version=entry.version, content=content_of(entry), editor=user,
-                               created_at=at, approved_by=approver, approved_at=approved_at))
+        version = VersionRow(entry_id=entry.id, version=entry.version, content=content_of(entry), editor=editor,
+                             created_at=at)
+        session.add(version)
         row.topic, row.kind, row.lang, row.jurisdiction = entry.topic, entry.kind, entry.lang, entry.jurisdiction
         row.title, row.status, row.version = entry.title, status, entry.version
-        row.last_editor, row.updated_at = user, at
+        row.last_editor, row.updated_at = editor, at
+        return version
 
     @staticmethod
-    def _audit(session: Session, user: str, action: str, entry: Entry, diff: dict) -> None:
-        session.add(AuditRow(at=now(), actor=user, action=action, entry_id=entry.id, version=entry.version,
-                             diff=diff))
+    def _log(session: Session, actor: str, action: str, entry_id: str | None, version: int | None,
+             diff: dict) -> None:
+        session.add(AuditRow(at=now(), actor=actor, action=action, entry_id=entry_id, version=version, diff=diff))
 
     @staticmethod
     def _record(session: Session, row: EntryRow, version: VersionRow | None = None) -> EntryRecord:
         version = version or SqlStore._version(session, row.id, row.version)
         return EntryRecord(entry_from(version.content, row.status, row.version), row.revision,
                            row.published_version, row.last_editor, row.updated_at)
+
+

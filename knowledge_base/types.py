@@ -10,7 +10,8 @@ from functools import cached_property
 
 KINDS = ("script", "policy", "regulation", "guidance")
 LANGS = ("zh", "en")
-JURISDICTIONS = ("CN", "US", "ALL")
+JURISDICTIONS = ("CN", "US", "ALL")  # where an entry applies (ALL: advice that holds everywhere)
+ASK_JURISDICTIONS = ("CN", "US")  # where an agent works: every question is asked in one of these
 STATUSES = ("approved", "draft", "retired")
 SECTIONS = ("situation", "say", "do", "dont", "why", "rule")
 
@@ -65,6 +66,11 @@ class Entry:
     def lexical_text(self) -> str:
         """The text the lexical (BM25) index sees."""
         return "\n".join((self.title, self.situation, *self.questions, *self.say, self.rule))
+
+
+def laws_named(entries: list[Entry]) -> tuple[str, ...]:
+    """What the regulation entries cite, so vetting can tell a real citation from an invented one."""
+    return tuple(f"{e.citation} {e.title} {e.rule}" for e in entries if e.kind == "regulation")
 
 
 def content_key(entries: list[Entry]) -> str:

@@ -1,4 +1,5 @@
-"""Shared test fixtures: isolated data directories, offline model hubs, one real coach per session."""
+"""Shared test fixtures: isolated data directories, offline model hubs, one real coach per session, and
+signed-in trainers for the paths into the served set."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from assistant.settings import Settings
 from knowledge_base import load_entries
-from knowledge_base.store import ENTRIES_DIR
+from knowledge_base.shipped import SHIPPED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 # Every setting an operator can give (COACH_DATA_DIR, COACH_CHROMA_URL, COACH_LLM, ...): none may leak into a test.
@@ -34,16 +35,21 @@ def isolated_data(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def coach(tmp_path_factory):
-    """ONE real coach on the shipped knowledge base (embedded Chroma + SQLite in a tmp dir), for read-only tests."""
-    from assistant import Coach
+def services(tmp_path_factory):
+    """ONE real Services on the shipped knowledge base (embedded Chroma + SQLite in a tmp dir), for read-only tests."""
+    from assistant import Services
 
     with pytest.MonkeyPatch.context() as mp:
         _clear_settings(mp)
         mp.setenv("HF_HUB_OFFLINE", "1")
         mp.setenv("TRANSFORMERS_OFFLINE", "1")
-        settings = Settings(data_dir=tmp_path_factory.mktemp("session-coach"))
-        return Coach.from_settings(settings, log_questions=True)
+        return Services(Settings(data_dir=tmp_path_factory.mktemp("session-coach")), log_questions=True)
+
+
+@pytest.fixture(scope="session")
+def coach(services):
+    """The session's coach (built once: index, calibration, guard)."""
+    return services.coach
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +63,7 @@ def use_embeddings():
 @pytest.fixture(scope="session")
 def shipped_entries():
     """Every entry shipped in knowledge_base/entries (validated by loading)."""
-    return load_entries(ENTRIES_DIR)
+    return load_entries(SHIPPED_DIR)
 
 
 @pytest.fixture
@@ -66,22 +72,24 @@ def copy_coach_data(coach):
     without its question log, so a subprocess starts in seconds instead of re-embedding everything."""
 
     def copy(dest: Path) -> Path:
-        shutil.copytree(coach.settings.data_dir, dest, ignore=shutil.ignore_patterns("coach.db*"))
+        shutil.copytree(coach.settings.data_dir, dest)
         return dest
 
     return copy
 
 
 @pytest.fixture
-def kb_subset(shipped_entries):
-    """Copy the entries of some topics, plus every regulation they cite and every pair, to a folder.
+def publish_subset(shipped_entries):
+    """A store holding only some topics' shipped entries (plus every regulation they cite and every pair),
+    published the way a deployment publishes its own files: imported for review by a signed-in trainer
+    (alice), approved as a batch by a second one (bob). Indexing a handful of topics takes a second where
+    the whole knowledge base takes half a minute on two cores."""
+    from assistant import Services
+    from tests.people import add_people, sign_in
 
-    Indexing a handful of topics takes a second where the whole knowledge base takes half a minute
-    on two cores; the copied folder validates exactly like the shipped one.
-    """
     by_id = {e.id: e for e in shipped_entries}
 
-    def make(dest: Path, topics: tuple[str, ...]) -> Path:
+    def make(settings: Settings, topics: tuple[str, ...], folder: Path) -> Services:
         wanted = {e.id for e in shipped_entries if e.topic in topics}
         todo = list(wanted)
         while todo:
@@ -92,9 +100,14 @@ def kb_subset(shipped_entries):
                     todo.append(linked)
         for entry_id in sorted(wanted):
             src = Path(by_id[entry_id].path)
-            (dest / src.parent.name).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / src.parent.name / src.name)
-        return dest
+            (folder / src.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, folder / src.parent.name / src.name)
+        services = Services(settings.model_copy(update={"shipped_entries": False}), log_questions=False)
+        store = services.store
+        add_people(store)
+        report = store.import_folder(folder, by=sign_in(store, "alice"))
+        store.approve_batch(report["batch"], by=sign_in(store, "bob"))
+        return services
 
     return make
 

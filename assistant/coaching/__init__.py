@@ -1,0 +1,1 @@
+"""Coaching: one question in, a vetted card, a refusal that teaches, or an honest "no guidance" out."""

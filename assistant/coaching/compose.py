@@ -1,24 +1,38 @@
-"""Compose the coaching card, the refusal and the abstention from approved entries' own text."""
+"""Compose the coaching card, the refusal and the fixed replies from approved entries' own text and policy data."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-from assistant.types import Card, Source
+from assistant.types import Card, RefusalReason, Source
 from guardrails import Verdict, refusal_wording
 from knowledge_base import Entry, Hit
 
 LABELS_PATH = Path(__file__).with_name("data") / "labels.yaml"
 Lookup = Callable[[str], Entry | None]
+RELATED = 4  # other readings offered under a card, by title
 
 
 @cache
 def labels(lang: str) -> dict[str, str]:
     return yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8"))[lang]
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A card and where each of its words came from."""
+
+    text: str
+    card: Card
+    sources: tuple[Source, ...]
+    main: Source | None = None
+    related: tuple[Source, ...] = ()
+    reasons: tuple[RefusalReason, ...] = ()
 
 
 def source_of(entry: Entry) -> Source:
@@ -32,14 +46,14 @@ def in_lang(entry: Entry | None, lang: str, lookup: Lookup) -> Entry | None:
     return entry
 
 
-def rules_of(entry: Entry, lang: str, lookup: Lookup) -> tuple[tuple[str, str], ...]:
-    """(citation, plain-language rule) for each regulation the entry relies on."""
-    out = []
-    for ref in entry.refs:
-        reg = in_lang(lookup(ref), lang, lookup)
-        if reg is not None:
-            out.append((reg.citation or reg.title, reg.rule))
-    return tuple(out)
+def regulations_of(refs, lang: str, lookup: Lookup) -> list[Entry]:
+    """The regulation entries ``refs`` name, in ``lang`` where there is a version in it."""
+    found = [in_lang(lookup(ref), lang, lookup) for ref in refs]
+    return list({e.id: e for e in found if e is not None}.values())
+
+
+def rules_from(regulations: list[Entry]) -> tuple[tuple[str, str], ...]:
+    return tuple((reg.citation or reg.title, reg.rule) for reg in regulations)
 
 
 def _section(title: str, lines: list[str]) -> list[str]:
@@ -47,10 +61,11 @@ def _section(title: str, lines: list[str]) -> list[str]:
 
 
 def render(card: Card, lang: str, sources: tuple[Source, ...], head: str = "") -> str:
-    """The card as Markdown: lines to say first, then do / don't, why, the rules and sources."""
+    """The card as Markdown: the context notice, the lines to say first, then do / don't, why, rules, sources."""
     lab = labels(lang)
     quote = ("“{}”" if lang == "zh" else "\"{}\"")
-    out = [head, ""] if head else []
+    out = [f"> {card.notice}", ""] if card.notice else []
+    out += [head, ""] if head else []
     out += _section(lab["say"], [f"{i}. {quote.format(s)}" for i, s in enumerate(card.say, 1)])
     out += _section(lab["do"], [f"- {d}" for d in card.do])
     out += _section(lab["dont"], [f"- {d}" for d in card.dont])
@@ -61,48 +76,57 @@ def render(card: Card, lang: str, sources: tuple[Source, ...], head: str = "") -
     return "\n".join(out).strip()
 
 
-def compose_answer(hits: list[Hit], lang: str, lookup: Lookup) -> tuple[str, Card, tuple[Source, ...]]:
-    """The coaching card from the best advice entry among the hits (text, card, sources)."""
-    primary = next((h.entry for h in hits[:3] if h.entry.kind != "regulation"), hits[0].entry)
+def main_entry(hits: list[Hit]) -> Entry:
+    """The entry a card is built from: the best advice entry among the first three hits, else the best hit."""
+    return next((h.entry for h in hits[:3] if h.entry.kind != "regulation"), hits[0].entry)
+
+
+def compose_answer(hits: list[Hit], lang: str, lookup: Lookup, notice: str = "") -> Composed:
+    """The coaching card from the main entry's own text; the other hits become other readings."""
+    primary = main_entry(hits)
     if primary.kind == "regulation":
-        card = Card(do=primary.do, dont=primary.dont, why=primary.rule,
-                    rules=((primary.citation or primary.title, primary.rule),))
+        regs = [primary]
+        card = Card(do=primary.do, dont=primary.dont, why=primary.rule, rules=rules_from(regs), notice=notice)
     else:
-        card = Card(say=primary.say, do=primary.do, dont=primary.dont, why=primary.why,
-                    rules=rules_of(primary, lang, lookup))
-    sources = tuple(source_of(h.entry) for h in hits)
+        regs = regulations_of(primary.refs, lang, lookup)
+        card = Card(say=primary.say, do=primary.do, dont=primary.dont, why=primary.why, rules=rules_from(regs),
+                    notice=notice)
+    main = source_of(primary)
+    sources = tuple(dict.fromkeys([main, *(source_of(r) for r in regs)]))
+    related = tuple(source_of(h.entry) for h in hits if h.entry.id != primary.id)[:RELATED]
     head = f"**{primary.title}**"
     if primary.lang != lang:
         head += "\n\n" + labels(lang)["other_lang"]
-    return render(card, lang, sources, head), card, sources
+    return Composed(render(card, lang, sources, head), card, sources, main, related)
 
 
-def compose_refusal(verdict: Verdict, lang: str, alternatives: list[Entry],
-                    lookup: Lookup) -> tuple[str, Card, tuple[Source, ...]]:
+def refusal_reasons(categories, lang: str) -> tuple[RefusalReason, ...]:
+    """One reason per refused category: its name, why it is refused, and the compliant way, in ``lang``."""
+    wording = refusal_wording()["categories"]
+    out = []
+    for cat in categories:
+        w = wording.get(cat, {}).get(lang) or {"name": cat, "why": "", "instead": ""}
+        out.append(RefusalReason(cat, w["name"], w["why"], w["instead"]))
+    return tuple(out)
+
+
+def compose_refusal(verdict: Verdict, lang: str, alternatives: list[Entry], lookup: Lookup) -> Composed:
     """Name what was refused and why, cite the rules, then give the compliant way."""
     wording = refusal_wording()
     lab = wording["labels"][lang]
+    reasons = refusal_reasons(verdict.categories, lang)
     lines = [f"**{lab['refused']}** — {wording['intro'][lang]}", ""]
-    for cat in verdict.categories:
-        w = wording["categories"][cat][lang]
-        lines += [f"**{lab['category']}: {w['name']}**", w["why"], "", f"**{lab['alternative']}**", w["instead"], ""]
-    rules = []
-    for ref in verdict.rule_refs:
-        reg = in_lang(lookup(ref), lang, lookup)
-        if reg is not None:
-            rules.append((reg.citation or reg.title, reg.rule))
-    say = tuple(s for alt in alternatives for s in alt.say[:2])
-    card = Card(say=say, do=tuple(d for alt in alternatives for d in alt.do[:2]), rules=tuple(rules),
+    for r in reasons:
+        lines += [f"**{lab['category']}: {r.name}**", r.why, "", f"**{lab['alternative']}**", r.instead, ""]
+    regs = regulations_of(verdict.rule_refs, lang, lookup)
+    card = Card(say=tuple(s for alt in alternatives for s in alt.say[:2]),
+                do=tuple(d for alt in alternatives for d in alt.do[:2]), rules=rules_from(regs),
                 alternatives=tuple(alt.title for alt in alternatives))
-    regs = [e for e in (in_lang(lookup(r), lang, lookup) for r in verdict.rule_refs) if e is not None]
     sources = tuple(source_of(e) for e in [*alternatives, *regs])
     body = render(Card(say=card.say, do=card.do, rules=card.rules), lang, sources)
-    return "\n".join(lines).strip() + "\n\n" + body, card, sources
+    return Composed("\n".join(lines).strip() + "\n\n" + body, card, sources, reasons=reasons)
 
 
-def compose_abstention(lang: str) -> str:
-    return labels(lang)["abstain"]
-
-
-def compose_withheld(lang: str) -> str:
-    return labels(lang)["withheld"]
+def fixed_reply(kind: str, lang: str) -> str:
+    """A fixed reply of the policy data: abstain, withheld, declined, safety, small_talk."""
+    return labels(lang)[kind]

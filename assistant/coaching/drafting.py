@@ -23,8 +23,8 @@ import yaml
 
 from assistant.coaching.compose import Lookup, labels, render, rules_of, source_of
 from assistant.coaching.language import detect_lang
-from assistant.coaching.pipeline import validate_question
 from assistant.types import Answer, Card
+from guardrails.lines import check_lines
 from knowledge_base import Entry, Hit
 
 log = logging.getLogger(__name__)
@@ -197,7 +197,7 @@ class Drafter:
             raise Rejected("language", f"not written in {lang}")
         verdict = self.check(text, card, jurisdiction)
         if verdict.blocked:
-            raise Rejected("flagged", ",".join(verdict.categories))
+            raise Rejected("flagged", ",".join(sorted({c for f in verdict.flagged for c in f.categories})))
         used = [e for e in given.values() if e.id in cited]  # retrieval order, never the model's ids
         card = replace(card, rules=self.rules(used, lang))
         sources = tuple(source_of(e) for e in used)
@@ -205,20 +205,12 @@ class Drafter:
                        sources=sources, fallback="")
 
     def check(self, text: str, card: Card, jurisdiction: str):
-        """The output guard on the full draft, then on what the agent will say and do, whole and line by line.
-
-        The guard reads a long text only up to its clause limit, so a tactic late in a long draft
-        could pass one check; the lines close that gap where it matters. Don't and why lines are
-        judged only within the full draft: they name tactics to avoid, which the guard flags when
-        read alone (measured: 13 of 194 approved entries' "why" texts). The first flag wins.
-        """
-        units = [text, "\n".join((*card.say, *card.do)), *card.say, *card.do]
-        verdict = None
-        for unit in dict.fromkeys(u for u in units if u.strip()):
-            verdict = self.guard.check_answer(unit, jurisdiction=jurisdiction)
-            if verdict.blocked:
-                return verdict
-        return verdict
+        """The output guard on every line the agent will be shown (say, do, don't, why), each read for what it
+        is, and on the lines to say and do together, as an approved entry's lines are checked when published;
+        the draft is new text, so this runs on every draft."""
+        lines = [(name, i, line) for name in ("say", "do", "dont") for i, line in enumerate(getattr(card, name))]
+        lines += [("why", 0, card.why)] if card.why else []
+        return check_lines(self.guard, lines, jurisdiction)
 
     def rules(self, used: list[Entry], lang: str) -> tuple[tuple[str, str], ...]:
         """The rules the cited entries rely on, from the knowledge base (never from the model)."""
@@ -232,27 +224,3 @@ class Drafter:
 def replay(answer: Answer) -> Iterator[str]:
     """A committed answer's text a line at a time, for ``st.write_stream`` (its sources come last)."""
     yield from answer.text.splitlines(keepends=True)
-
-
-class GuardedStream:
-    """One ask for ``st.write_stream``: nothing is yielded until the whole answer has passed the
-    output guard (the model streams into the drafter's hidden buffer); then the approved text a
-    line at a time, sources last. ``answer`` is the committed Answer once iterated.
-
-    >>> stream = GuardedStream(coach, "客户说下周才能还", jurisdiction="CN")
-    >>> st.write_stream(stream)
-    >>> stream.answer.sources
-    """
-
-    def __init__(self, coach, question: str, history: tuple[str, ...] = (), jurisdiction: str | None = None,
-                 *, lang: str | None = None, agent: str = ""):
-        validate_question(question, jurisdiction, coach.settings)  # QuestionError now, not mid-stream
-        self.coach = coach
-        self.args = (question, tuple(history), jurisdiction)
-        self.kwargs = {"lang": lang, "agent": agent}
-        self.answer: Answer | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        if self.answer is None:
-            self.answer = self.coach.ask(*self.args, **self.kwargs)
-        yield from replay(self.answer)

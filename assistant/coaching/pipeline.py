@@ -1,117 +1,96 @@
-"""The pipeline: guard the request, retrieve, abstain or compose, guard the answer, log.
+"""The pipeline: check the question, guard the request, retrieve, abstain or compose, check the card, log.
 
->>> from assistant import Coach
->>> coach = Coach.from_settings()
->>> coach.ask("客户要求打折才肯还款，我该怎么说？").sources[0].topic
+>>> coach = build_services(Settings()).coach
+>>> coach.ask("客户要求打折才肯还款，我该怎么说？").main.topic
 'discount_request'
+
+Every line a composed card shows was judged, line by line, when its entry version was approved
+(knowledge_base.sql_store): at ask time only what is new is checked: the question, and that the card
+is assembled from exactly those vetted lines. An LLM draft is new text and passes the output guard.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.coaching.compose import compose_abstention, compose_answer, compose_refusal, compose_withheld
+from assistant.coaching.compose import Composed, compose_answer, compose_refusal, fixed_reply
 from assistant.coaching.language import detect_lang, search_form
 from assistant.coaching.question_log import QuestionLog
-from assistant.settings import JURISDICTIONS, Settings
+from assistant.coaching.questions import validate_question
+from assistant.settings import Settings
 from assistant.types import Answer
 from guardrails import Guard, Verdict
 from knowledge_base import Entry
-from knowledge_base.retrieval import Retriever
-from knowledge_base.store import EntrySource
+from knowledge_base.library import Library
 
 if TYPE_CHECKING:
     from assistant.coaching.drafting import Drafter
 
 
-class QuestionError(ValueError):
-    """The question cannot be asked as given (empty, too long, unknown jurisdiction)."""
-
-
-def validate_question(question: str, jurisdiction: str | None, settings: Settings) -> tuple[str, str]:
-    """The stripped question and the jurisdiction to use, or QuestionError saying why not."""
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError("the question is empty")
-    question = question.strip()
-    limit = settings.max_question_chars
-    if len(question) > limit:
-        raise QuestionError(f"the question is {len(question)} characters; the limit is {limit}")
-    jurisdiction = (jurisdiction or settings.jurisdiction).upper()
-    if jurisdiction not in JURISDICTIONS:
-        raise QuestionError(f"unknown jurisdiction {jurisdiction!r}; use one of {', '.join(JURISDICTIONS)}")
-    return question, jurisdiction
+def assembled_from(composed: Composed, entries: list[Entry]) -> bool:
+    """Whether every line of the card is a line of the entries it cites (a card is a choice of vetted lines)."""
+    vetted = {line for e in entries for line in (*e.say, *e.do, *e.dont, e.why, e.rule) if line}
+    card = composed.card
+    shown = [*card.say, *card.do, *card.dont, *(r for _, r in card.rules)] + ([card.why] if card.why else [])
+    return all(line in vetted for line in shown)
 
 
 @dataclass
 class Coach:
     """Answers agents' questions from approved entries only; refuses and abstains with reasons."""
 
-    retriever: Retriever
+    library: Library
     guard: Guard
     embeddings: object
     settings: Settings
     log: QuestionLog | None = None
     drafter: Drafter | None = None  # optional LLM drafting (COACH_LLM); None: composed cards only
-    source: EntrySource | None = None  # where published entries come from; watched for changes
-    revision: int = 0  # the source's revision this coach serves
-    _refreshing: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _checked: dict = field(default_factory=dict, repr=False)  # card text -> output verdict (cards are fixed text)
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, *, log_questions: bool = True) -> Coach:
-        """Build the coach once: index in step, abstention bar calibrated, guard loaded."""
-        from assistant.wiring import build_coach
-
-        return build_coach(settings or Settings(), log_questions=log_questions)
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.retriever.entries.get(entry_id)
+        """A served entry by id."""
+        return self.library.entry(entry_id)
+
+    def source(self, entry_id: str, version: int) -> Entry:
+        """An entry exactly as it was at a version that was published (so a logged answer can be replayed);
+        KeyError for a version that never was."""
+        entry = self.library.source.get_version(entry_id, version)
+        if entry.status != "approved":
+            raise KeyError(f"version {version} of {entry_id!r} was never published")
+        return entry
+
+    @property
+    def retriever(self):
+        return self.library.retriever
 
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
-            *, lang: str | None = None, agent: str = "") -> Answer:
-        """Coach one question (in the context of ``history``), in the asker's language."""
+            *, lang: str | None = None, agent: str = "", conversation: str = "") -> Answer:
+        """Coach one question (in the context of ``history``), in the asker's language (or ``lang``)."""
         started = time.perf_counter()
-        question, jurisdiction = validate_question(question, jurisdiction, self.settings)
-        self.refresh()
-        history = tuple(h for h in history if isinstance(h, str) and h.strip())
-        lang = lang or detect_lang(question)
-        query = search_form(question)
+        q = validate_question(question, jurisdiction, self.settings, tuple(history), lang)
+        self.library.refresh()
+        lang = q.lang or detect_lang(q.text)
+        query = search_form(q.text)
         vector = np.asarray(self.embeddings.encode([query])[0])
-        verdict = self.guard.check_request(question, jurisdiction=jurisdiction,
+        verdict = self.guard.check_request(q.text, jurisdiction=q.jurisdiction,
                                            embedding=vector if self.shares_embedding else None)
+        guarded = time.perf_counter()
         if verdict.blocked:
-            answer = self.refuse(verdict, lang, jurisdiction, vector)
+            answer = self.refuse(verdict, lang, q.jurisdiction, vector)
         else:
-            hits = self.retriever.search(query, lang=lang, jurisdiction=jurisdiction,
-                                         history=tuple(search_form(h) for h in history), vector=vector)
-            answer = (self.compose(hits, lang, jurisdiction, verdict, question, history) if hits
+            hits = self.retriever.search(query, lang=lang, jurisdiction=q.jurisdiction,
+                                         history=tuple(search_form(h) for h in q.history), vector=vector)
+            answer = (self.compose(hits, lang, q.jurisdiction, verdict, q.text, q.history) if hits
                       else self.abstain(lang, verdict))
-        answer = replace(answer, latency_ms=(time.perf_counter() - started) * 1000)
+        composed = time.perf_counter()
+        answer = replace(answer, latency_ms=(composed - started) * 1000, stages={
+            "guard": (guarded - started) * 1000, "retrieve_compose": (composed - guarded) * 1000})
         if self.log is not None:
-            answer = replace(answer, ask_id=self.log.record(question, answer, jurisdiction, agent))
+            answer = replace(answer, ask_id=self.log.record(q.text, answer, q.jurisdiction, agent, conversation))
         return answer
-
-    def refresh(self) -> bool:
-        """Serve the newest published entries if the source changed since the last look (one cheap
-        query per ask). Vectors are written before the switch, so no ask sees a half-built index;
-        a retired entry is gone from the next answer; a failure leaves the previous state serving."""
-        revision_of = getattr(self.source, "revision", None)
-        if revision_of is None or revision_of() == self.revision:
-            return False
-        with self._refreshing:
-            revision = revision_of()
-            if revision == self.revision:
-                return False
-            entries = self.source.list_approved()
-            self.retriever.vectors.sync(entries, previous=list(self.retriever.entries.values()))
-            self.retriever.publish(entries)
-            self.revision = revision
-            return True
 
     @property
     def shares_embedding(self) -> bool:
@@ -119,34 +98,33 @@ class Coach:
 
     def compose(self, hits, lang: str, jurisdiction: str, verdict: Verdict, question: str = "",
                 history: tuple[str, ...] = ()) -> Answer:
-        text, card, sources = compose_answer(hits, lang, self.entry)
-        spoken = "\n".join((*card.say, *card.do))
-        key = (spoken, jurisdiction)
-        if key not in self._checked:
-            self._checked[key] = self.guard.check_answer(spoken, jurisdiction=jurisdiction)
-        check = self._checked[key]
-        if check.blocked:  # an approved entry failed the final check: withhold it, never show it
-            return Answer(compose_withheld(lang), False, True, (), (), check, lang)
-        answer = Answer(text, False, False, (), sources, verdict, lang, card)
+        composed = compose_answer(hits, lang, self.entry)
+        cited = [e for e in (self.entry(s.id) for s in composed.sources) if e is not None]
+        if not assembled_from(composed, cited):  # never show a line no approval vetted
+            return Answer(fixed_reply("withheld", lang), False, True, (), (), verdict, lang, outcome="withheld")
+        answer = Answer(composed.text, False, False, (), composed.sources, verdict, lang, card=composed.card,
+                        main=composed.main, related=composed.related)
         if self.drafter is not None:  # an LLM draft from exactly these hits; this card is its fallback
             answer = self.drafter.draft(answer, hits, question, history, jurisdiction)
         return answer
 
     def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray) -> Answer:
-        alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vector)
-        text, card, sources = compose_refusal(verdict, lang, alternatives, self.entry)
-        return Answer(text, True, False, verdict.categories, sources, verdict, lang, card)
+        composed = compose_refusal(verdict, lang, self.alternatives(verdict.categories, lang, jurisdiction, vector),
+                                   self.entry)
+        return Answer(composed.text, True, False, verdict.categories, composed.sources, verdict, lang,
+                      outcome="refused", card=composed.card, reasons=composed.reasons)
 
     def abstain(self, lang: str, verdict: Verdict) -> Answer:
-        return Answer(compose_abstention(lang), False, True, (), (), verdict, lang)
+        return Answer(fixed_reply("abstain", lang), False, True, (), (), verdict, lang, outcome="abstained")
 
     def alternatives(self, categories, lang: str, jurisdiction: str, vector: np.ndarray, k: int = 2) -> list[Entry]:
         """Approved entries that teach the compliant way for these categories, closest first."""
-        allowed = self.retriever.allowed(jurisdiction)
-        pool = [e for e in self.retriever.teaching(categories) if e.id in allowed and e.lang == lang]
+        retriever = self.retriever
+        allowed = retriever.allowed(jurisdiction)
+        pool = [e for e in retriever.teaching(categories) if e.id in allowed and e.lang == lang]
         if not pool:
             return []
-        scores = self.retriever.vectors.query(vector, allowed, k=200, jurisdictions=(jurisdiction, "ALL"))
+        scores = retriever.vectors.query(vector, allowed, k=200, jurisdictions=(jurisdiction, "ALL"))
         pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category

@@ -1,20 +1,32 @@
-"""The question log: every ask (redacted), its outcome, sources, latency and the agent's feedback.
+"""The question log: every ask (redacted), its outcome, the entries shown, latency and the agent's feedback.
 
-SQLAlchemy on a SQLite file in the data directory by default; any SQLAlchemy URL via
-``COACH_DATABASE_URL`` (PostgreSQL when a call centre scales out).
+Writes are off the answer's path: ``record`` gives the ask its id at once and queues the row; one
+writer thread redacts and commits queued rows together every ``FLUSH_S`` (or sooner when many
+wait). A process killed outright loses at most the asks of its last ``FLUSH_S`` (the README says
+so); a normal exit, ``close`` and ``flush`` write everything. SQLAlchemy on the SQLite file in the
+data directory by default; any SQLAlchemy URL via ``COACH_DATABASE_URL``.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
+import queue
+import threading
+import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, create_engine, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, create_engine, delete, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.coaching.redaction import redact
-from assistant.types import Answer
+from assistant.types import GAP_OUTCOMES, Answer
 
+log = logging.getLogger(__name__)
 MAX_COMMENT_CHARS = 2000
+FLUSH_S = 0.05
+BATCH = 256
+MAX_ROWS = 2_000_000  # oldest asks are pruned past this: one client cannot fill the disk
 
 
 class Base(DeclarativeBase):
@@ -22,59 +34,122 @@ class Base(DeclarativeBase):
 
 
 class AskRecord(Base):
-    __tablename__ = "asks"
+    __tablename__ = "ask_log"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    agent: Mapped[str] = mapped_column(String(120), default="")
+    agent: Mapped[str] = mapped_column(String(120), default="", index=True)
+    conversation: Mapped[str] = mapped_column(String(64), default="", index=True)
     question: Mapped[str] = mapped_column(Text)
     jurisdiction: Mapped[str] = mapped_column(String(8))
     lang: Mapped[str] = mapped_column(String(4))
-    outcome: Mapped[str] = mapped_column(String(16), index=True)  # answered | refused | abstained
+    outcome: Mapped[str] = mapped_column(String(16), index=True)  # assistant.types.OUTCOMES
     categories: Mapped[list] = mapped_column(JSON, default=list)
-    sources: Mapped[list] = mapped_column(JSON, default=list)  # [{"id", "version"}]
+    main: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {"id", "version"} of the card's entry
+    sources: Mapped[list] = mapped_column(JSON, default=list)  # [{"id", "version"}] shown (card entries, then related)
     latency_ms: Mapped[float] = mapped_column(Float)
     helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    @property
+    def gap(self) -> bool:
+        return self.outcome in GAP_OUTCOMES
 
-def outcome_of(answer: Answer) -> str:
-    return "refused" if answer.refused else "abstained" if answer.abstained else "answered"
+
+def ref(source) -> dict:
+    return {"id": source.id, "version": source.version}
 
 
 class QuestionLog:
-    """Records asks and feedback; reads them back for the Insights page."""
+    """Records asks and feedback through one writer thread; reads them back for Insights."""
 
     def __init__(self, url: str):
         kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         self.engine = create_engine(url, **kwargs)
         Base.metadata.create_all(self.engine)
+        self._queue: queue.Queue = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
+        self._writer.start()
+        atexit.register(self.close)
 
-    def record(self, question: str, answer: Answer, jurisdiction: str, agent: str = "") -> int:
-        """Store one ask with personal data redacted; returns its id for feedback."""
-        row = AskRecord(
-            at=datetime.now(UTC), agent=redact(agent)[:120], question=redact(question),
-            jurisdiction=jurisdiction, lang=answer.lang, outcome=outcome_of(answer),
-            categories=list(answer.categories),
-            sources=[{"id": s.id, "version": s.version} for s in answer.sources],
-            latency_ms=round(answer.latency_ms, 2),
-        )
-        with Session(self.engine) as session, session.begin():
-            session.add(row)
-            session.flush()
-            return row.id
+    def record(self, question: str, answer: Answer, jurisdiction: str, agent: str = "",
+               conversation: str = "") -> str:
+        """Queue one ask (redacted when written); returns its id for feedback at once."""
+        ask_id = uuid.uuid4().hex
+        row = dict(id=ask_id, at=datetime.now(UTC), agent=agent[:120], conversation=conversation[:64],
+                   question=question, jurisdiction=jurisdiction, lang=answer.lang, outcome=answer.outcome,
+                   categories=list(answer.categories), main=ref(answer.main) if answer.main else None,
+                   sources=[ref(s) for s in answer.shown], latency_ms=round(answer.latency_ms, 2))
+        self._queue.put(("ask", row))
+        return ask_id
 
-    def feedback(self, ask_id: int, helpful: bool, comment: str = "") -> None:
-        """Attach the agent's rating (and an optional, redacted comment) to an ask."""
+    def feedback(self, ask_id: str, helpful: bool, comment: str = "") -> None:
+        """Attach the agent's rating (and an optional, redacted comment) to an ask; KeyError if unknown."""
+        self.flush()
         with Session(self.engine) as session, session.begin():
             row = session.get(AskRecord, ask_id)
             if row is None:
                 raise KeyError(f"no logged question {ask_id}")
             row.helpful = helpful
-            row.comment = redact(comment.strip())[:MAX_COMMENT_CHARS] or None
+            row.comment = redact(comment.strip()[:MAX_COMMENT_CHARS]) or None
 
-    def recent(self, limit: int = 1000) -> list[AskRecord]:
+    def flush(self) -> None:
+        """Wait until every queued ask is written."""
+        done = threading.Event()
+        self._queue.put(("flush", done))
+        done.wait(timeout=30)
+
+    def close(self) -> None:
+        if self._writer.is_alive():
+            self._queue.put(("stop", None))
+            self._writer.join(timeout=30)
+
+    def recent(self, limit: int = 1000, *, agent: str | None = None, conversation: str | None = None,
+               contains: str = "") -> list[AskRecord]:
+        """The newest asks first, optionally of one agent or conversation, or containing a text."""
+        self.flush()
+        query = select(AskRecord).order_by(AskRecord.at.desc()).limit(limit)
+        if agent:
+            query = query.where(AskRecord.agent == agent)
+        if conversation:
+            query = query.where(AskRecord.conversation == conversation)
+        if contains:
+            query = query.where(AskRecord.question.contains(contains))
         with Session(self.engine) as session:
-            rows = session.scalars(select(AskRecord).order_by(AskRecord.id.desc()).limit(limit)).all()
+            rows = session.scalars(query).all()
             session.expunge_all()
             return list(rows)
+
+    def _write_loop(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            batch, waiters = [], []
+            while item is not None:
+                kind, payload = item
+                if kind == "ask":
+                    batch.append(payload)
+                elif kind == "flush":
+                    waiters.append(payload)
+                else:
+                    stop = True
+                try:
+                    item = self._queue.get(timeout=FLUSH_S) if len(batch) < BATCH and not stop else None
+                except queue.Empty:
+                    item = None
+            self._write(batch)
+            for waiter in waiters:
+                waiter.set()
+
+    def _write(self, rows: list[dict]) -> None:
+        if not rows:
+            return
+        try:
+            with Session(self.engine) as session, session.begin():
+                session.add_all(AskRecord(**{**r, "question": redact(r["question"]), "agent": redact(r["agent"])})
+                                for r in rows)
+                if session.scalar(select(func.count()).select_from(AskRecord)) > MAX_ROWS:
+                    oldest = select(AskRecord.id).order_by(AskRecord.at).limit(len(rows))
+                    session.execute(delete(AskRecord).where(AskRecord.id.in_(oldest)))
+        except Exception:  # noqa: BLE001 - the log must never take the coach down; the rows are reported
+            log.exception("could not write %d asks to the question log", len(rows))

