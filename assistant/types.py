@@ -73,8 +73,11 @@ class Answer:
 
     @property
     def shown(self) -> tuple[Source, ...]:
-        """What the agent is shown from the knowledge base, best first: the card's entries, then other readings."""
-        return (*self.sources, *(r for r in self.related if r not in self.sources))
+        """What the agent is shown from the knowledge base, best first: the card's entry, the other readings of the
+        question offered beside it, then the rules the card cites."""
+        head = self.sources[:1] if self.main is None else (self.main,)
+        rest = (*self.related, *self.sources)
+        return tuple(dict.fromkeys((*head, *rest)))
 
     def to_dict(self) -> dict:
         """The public JSON shape (``coach ask --json``): the contract's fields first, then the extras."""

@@ -95,7 +95,8 @@ class Authorities:
         start = max(text.rfind(c, 0, m.start()) for c in "。；;!?！？\n")
         ends = [i for i in (text.find(c, m.end()) for c in "。；;!?！？\n") if i >= 0]
         sentence = text[start + 1:min(ends, default=len(text))]
-        cited = ([i for i in self.instruments if i.named_in(sentence)] or [i for i in self.instruments if i.named_in(text)]
+        cited = ([i for i in self.instruments if i.named_in(sentence)]
+                 or [i for i in self.instruments if i.named_in(text)]
                  or [i for i in self.instruments if wanted & set(i.articles)])
         return any(wanted & {a.lower() for a in i.articles} or _section_in(number, i.articles) for i in cited)
 

@@ -14,7 +14,7 @@ def categories_of(signals: Signals, probs: dict[str, float], by_rule: bool) -> l
     third-party pressure too); else the model's category heads."""
     if by_rule:
         found = {ACT_CATEGORY[a] for a in signals.acts}
-        if signals.has("act_on_debtor"):
+        if signals.has("act_on_debtor") or signals.has("crisis"):
             found.add("pressure")
         if signals.has("act:conditional_threat") and any(signals.has(f"target:{t}") for t in THIRD_PARTY_TARGETS):
             found.add("third_party")

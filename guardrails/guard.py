@@ -49,6 +49,21 @@ def default_embedder() -> Embed:
     return lambda texts: np.asarray(model.encode(list(texts)), dtype=np.float32)
 
 
+def evidence(signals: Signals) -> str:
+    """How far the model may decide alone: "act" (a prohibited act was matched: the threshold decides), "never"
+    (the text reports what someone else did, speaks of the agent's own state, asks where the line is, or names
+    acts only to negate them: "客户骂我怎么办", "说逾期会上征信算威胁吗"), "gated" (a request about a debt, a
+    customer or a person: past the evidence gate too), "none" (about nothing of the kind: "帮我写个请假条")."""
+    if signals.strong:
+        return "act"
+    named_only = not signals.acts and any(name.startswith("neg:") for name in signals.found)
+    if named_only or any(signals.has(s) for s in ("report", "feelings", "legality")):
+        return "never"
+    if signals.acts:
+        return "act"
+    return "gated" if signals.has("subject") else "never"
+
+
 class Guard:
     """Decides whether a text asks for (or teaches) pressure, deception or third-party contact."""
 
@@ -88,7 +103,7 @@ class Guard:
     def score(self, text: str, embedding: np.ndarray, passage: bool) -> tuple[dict[str, float], Signals, str]:
         """Head probabilities, signals and normalised text for one piece of text."""
         norm = normalize(text)
-        signals = find_signals(norm)
+        signals = find_signals(norm, request=not passage)
         probs = self.model.predict(ngram_features(norm), dense_features(signals, norm, embedding, passage))
         return probs, signals, norm
 
@@ -100,37 +115,45 @@ class Guard:
             whole = find_signals(norm, legal=True)
             return (fired, whole) if (fired := self.policy.rule_fired(whole.found, checkpoint)) else None
         lent = {} if signals.has("report") else {k: v for k, v in signals.found.items() if k in CARRIED}
+        request = checkpoint == "request"
         for sentence in filter(str.strip, SENTENCE.split(norm)):
-            own = find_signals(sentence, legal=legal)
+            own = find_signals(sentence, request=request)
             if not own.has("report"):
                 found = {**lent, **own.found}
                 if fired := self.policy.rule_fired(found, checkpoint):
                     return fired, Signals(found)
                 continue
             for part in filter(str.strip, CLAUSE.split(sentence)):
-                clause = find_signals(part, legal=legal)
+                clause = find_signals(part, request=request)
                 if fired := self.policy.rule_fired(clause.found, checkpoint):
                     return fired, clause
         return None
 
     def check(self, text: str, *, checkpoint: str = "request", jurisdiction: str = "CN",
-              embedding: np.ndarray | None = None) -> Verdict:
+              embedding: np.ndarray | None = None, history: tuple[str, ...] = ()) -> Verdict:
         """Judge ``text`` at ``checkpoint``: request, answer, vet, or explain (a line that names acts to forbid
         or explain them: the structural rules with negation scope, and the cited authority, only)."""
         passage = checkpoint != "request"
         if embedding is None:
-            embedding = self.embed([text])[0]
+            embedding = self.embed([normalize(text)])[0]
         worst = None
         for unit in self.clauses(text) if checkpoint not in RULES_AT else [text]:  # an explanation is judged whole
             probs, signals, norm = self.score(unit, embedding, passage)
             legal = checkpoint == "explain"
             fired = None if checkpoint == "prohibition" else self.rule(signals, norm, RULES_AT.get(checkpoint,
                                                                                                  checkpoint), legal)
-            strength = 1.0 if fired else 0.0 if checkpoint in RULES_AT else self._strength(probs, signals, norm)
+            strength = 1.0 if fired else 0.0 if checkpoint in RULES_AT else self._strength(probs, signals, norm,
+                                                                                               passage, checkpoint)
             if worst is None or strength > worst[0]:
                 worst = (strength, probs, signals, fired)
         strength, probs, signals, fired = worst
-        law = self.unknown_law(text) if passage else None  # answers, vetted passages and explanations
+        if not fired and checkpoint == "request":  # rules over the conversation: a crisis said before, exploited now
+            together = find_signals(normalize("\n".join((*history[-3:], text))), request=True)
+            if name := self.policy.rule_fired(together.found, checkpoint, scope="conversation"):
+                strength, fired = 1.0, (name, together)
+        law = self.unknown_law(text)
+        if not passage and (fired or not self._asks(signals)):
+            law = None  # a request is refused for an invented authority only when it asks to use one
         if strength < 1.0 and law is None:
             return Verdict(False, score=probs["violation"], checkpoint=checkpoint,
                            intent="" if passage else self._special(probs, signals))
@@ -146,22 +169,18 @@ class Guard:
         return Verdict(True, tuple(categories), tuple(found), self.policy.refs_for(categories, jurisdiction),
                        probs["violation"], checkpoint)
 
-    def _strength(self, probs: dict[str, float], signals: Signals, text: str) -> float:
-        """The violation score relative to the decision for this script (>= 1 blocks). A refusal must rest
-        on evidence: a matched prohibited act, or a request about a debt, a customer or a person past the
-        evidence gate; and never on the model alone for a report, the agent's own state, or a question of
-        where the line is ("帮我写个请假条", "客户骂我怎么办", "说逾期会上征信算威胁吗" are no violations)."""
-        threshold, gate = self.model.decision(text)
+    def _strength(self, probs: dict[str, float], signals: Signals, text: str, passage: bool,
+                  checkpoint: str = "request") -> float:
+        """The violation score relative to the decision for this script and kind (>= 1 blocks), as far as the
+        evidence lets the model decide (``evidence``)."""
+        threshold, gate = self.model.decision(text, passage)
         score = probs["violation"]
-        if signals.strong:
-            return score / threshold
-        named_only = not signals.acts and any(name.startswith("neg:") for name in signals.found)
-        if named_only or any(signals.has(s) for s in ("report", "feelings", "legality")):
+        kind = evidence(signals)
+        if kind == "gated" and checkpoint == "answer":  # a line to say or do is refused for what it says, not its tone
+            kind = "never"
+        if kind == "never" or (kind == "gated" and score < gate):
             return min(score / threshold, 0.999)
-        if signals.acts:
-            return score / threshold
-        unfit = score < gate or not signals.has("subject")
-        return min(score / threshold, 0.999) if unfit else score / threshold
+        return score / threshold
 
     def _special(self, probs: dict[str, float], signals: Signals) -> str:
         """For a request that is not a violation: safety (self-harm), harm (outside collections), small_talk."""
@@ -172,8 +191,15 @@ class Guard:
             return "harm"
         return "small_talk" if signals.has("smalltalk") else ""
 
-    def check_request(self, text: str, *, jurisdiction: str = "CN", embedding=None) -> Verdict:
-        return self.check(text, checkpoint="request", jurisdiction=jurisdiction, embedding=embedding)
+    @staticmethod
+    def _asks(signals: Signals) -> bool:
+        """Whether a request asks for a way, words or permission itself (not a report or a question of law)."""
+        return (any(signals.has(s) for s in ("framing", "permission", "actor_agent"))
+                and not any(signals.has(s) for s in ("report", "legality")))
+
+    def check_request(self, text: str, *, jurisdiction: str = "CN", embedding=None,
+                      history: tuple[str, ...] = ()) -> Verdict:
+        return self.check(text, checkpoint="request", jurisdiction=jurisdiction, embedding=embedding, history=history)
 
     def check_answer(self, text: str, *, jurisdiction: str = "CN") -> Verdict:
         return self.check(text, checkpoint="answer", jurisdiction=jurisdiction)

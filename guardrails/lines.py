@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from guardrails.guard import Guard
+from guardrails.normalize import normalize
 from guardrails.types import Verdict
 
 SPOKEN = ("say", "do")
@@ -56,7 +57,7 @@ def check_lines(guard: Guard, lines: Sequence[tuple[str, int, str]], jurisdictio
         units.append(("spoken", -1, spoken, spoken, "answer"))
     if not units:
         return LinesVerdict(False)
-    vectors = guard.embed([u[3] for u in units])
+    vectors = guard.embed([normalize(u[3]) for u in units])
     flagged = []
     for (field, index, text, judged, checkpoint), vector in zip(units, vectors):
         verdict: Verdict = guard.check(judged, checkpoint=checkpoint, jurisdiction=jurisdiction, embedding=vector)

@@ -21,17 +21,34 @@ SPECIAL = ("harm", "self_harm")  # heads with their own threshold (``IntentModel
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+WORDS = re.compile(r"[a-z0-9']+")
+WIDTH = 2 << HASH_BITS  # character 1-3-grams in the lower half; English words, word pairs, character 4-grams above
+
+
 def ngram_features(text: str, bits: int = HASH_BITS) -> dict[int, float]:
-    """Hashed character n-grams of ``text`` (plus the passage/request marker), L2-normalised."""
+    """Hashed n-grams of normalised ``text``, each half L2-normalised: character 1-3-grams, and English words
+    and word pairs with character 4-grams (English meaning lives in words, not in three letters)."""
     size = 1 << bits
-    counts: dict[int, float] = {}
+    low: dict[int, float] = {}
     padded = f" {text} "
     for n in NGRAMS:
         for i in range(len(padded) - n + 1):
             h = zlib.crc32(padded[i:i + n].encode("utf-8")) & (size - 1)
-            counts[h] = counts.get(h, 0.0) + 1.0
-    norm = float(np.sqrt(sum(v * v for v in counts.values()))) or 1.0
-    return {k: v / norm for k, v in counts.items()}
+            low[h] = low.get(h, 0.0) + 1.0
+    high: dict[int, float] = {}
+    words = WORDS.findall(text)
+    for n in (1, 2):
+        for i in range(len(words) - n + 1):
+            h = size + (zlib.crc32(("w:" + " ".join(words[i:i + n])).encode("utf-8")) & (size - 1))
+            high[h] = high.get(h, 0.0) + 1.0
+    for i in range(len(text) - 3):
+        h = size + (zlib.crc32(("c4:" + text[i:i + 4]).encode("utf-8")) & (size - 1))
+        high[h] = high.get(h, 0.0) + 0.5
+    out = {}
+    for part in (low, high):
+        norm = float(np.sqrt(sum(v * v for v in part.values()))) or 1.0
+        out.update({k: v / norm for k, v in part.items()})
+    return out
 
 
 def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: bool) -> np.ndarray:
@@ -39,6 +56,11 @@ def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: 
     sig = signal_features(signals)
     return np.concatenate([np.asarray(sig + [1.0 if passage else 0.0], dtype=np.float32),
                            EMBED_SCALE * np.asarray(embedding, dtype=np.float32)])
+
+
+def decision_key(text: str, passage: bool) -> str:
+    """Which decision judges a text: its script (zh when it has Chinese characters) and its kind."""
+    return f"{'zh' if CJK.search(text) else 'en'}:{'passage' if passage else 'request'}"
 
 
 @dataclass(frozen=True)
@@ -49,7 +71,7 @@ class IntentModel:
     w_ngram: np.ndarray  # (heads, 2**bits)
     w_dense: np.ndarray  # (heads, dense features)
     bias: np.ndarray  # (heads,)
-    decisions: dict[str, tuple[float, float]]  # script ("zh" | "en") -> (threshold, evidence gate)
+    decisions: dict[str, tuple[float, float]]  # "zh:request", "en:passage", ... -> (threshold, evidence gate)
     embedding_model: str
     special: dict[str, float]  # SPECIAL head -> the probability at which it decides
 
@@ -73,9 +95,9 @@ class IntentModel:
                             special_values=np.array(list(self.special.values()), dtype=np.float64),
                             feature_names=np.array(FEATURE_NAMES), **extra)
 
-    def decision(self, text: str) -> tuple[float, float]:
-        """(threshold, evidence gate) for the script the normalised text is written in."""
-        return self.decisions["zh" if CJK.search(text) else "en"]
+    def decision(self, text: str, passage: bool = False) -> tuple[float, float]:
+        """(threshold, evidence gate) for the script the normalised text is written in, as a request or a passage."""
+        return self.decisions[decision_key(text, passage)]
 
     def predict(self, ngrams: dict[int, float], dense: np.ndarray) -> dict[str, float]:
         """Probability per head."""

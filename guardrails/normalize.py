@@ -13,6 +13,9 @@ import yaml
 DATA = Path(__file__).with_name("data")
 _CJK = r"[\u3400-\u9fff]"
 # "威 胁", "威-胁", "恐*吓": separators between two CJK characters
+# "客户说他老婆刚生完孩子 他自己跑外卖": spaces between longer runs of Chinese separate clauses, as commas do;
+# only spaces inside a word ("威 胁", "恐 吓 客 户") are removed, below.
+_CJK_CLAUSE_SPACE = re.compile(rf"(?<={_CJK}{{3}})\s+(?={_CJK}{{3}})")
 _CJK_GAP = re.compile(rf"(?<={_CJK})[\s\-_*.·~|/\\+#@^=]+(?={_CJK})")
 # "t h r e a t", "t-h-r-e-a-t": single latin letters separated one by one
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z][\s\-_*.]){2,}[a-z]\b")
@@ -56,6 +59,7 @@ def normalize(text: str) -> str:
     text = _PLACEHOLDER.sub(" ", text).lower()
     text = _converter().convert(text)
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s\-_*.]", "", m.group(0)), text)
+    text = _CJK_CLAUSE_SPACE.sub("，", text)
     text = _CJK_GAP.sub("", text)
     for old, new in _homophones():
         if old in text:

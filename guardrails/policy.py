@@ -22,9 +22,12 @@ class Policy:
     max_clauses: int
     rules: tuple[dict, ...] = ()
 
-    def rule_fired(self, found, checkpoint: str) -> str | None:
-        """The name of the first structural rule the matched signals satisfy, if any."""
+    def rule_fired(self, found, checkpoint: str, scope: str = "text") -> str | None:
+        """The name of the first structural rule of ``scope`` (text, or conversation: the earlier turns and the
+        question together) that the matched signals satisfy, if any."""
         for rule in self.rules:
+            if rule.get("scope", "text") != scope:
+                continue
             groups = rule.get("any") or []
             groups = groups if groups and isinstance(groups[0], list) else ([groups] if groups else [])
             if checkpoint in rule.get("at", ()) and (all(s in found for s in rule.get("all", ())) and

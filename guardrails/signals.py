@@ -20,9 +20,9 @@ import yaml
 DATA = Path(__file__).with_name("data")
 SIMPLE = ("framing", "permission", "legality", "actor_agent", "act_on_debtor", "report", "feelings", "negation",
           "unlawful", "jailbreak")
-MARKERS = ("subject", "smalltalk", "self_harm", "harm", "citation")  # evidence and special replies, not features
+MARKERS = ("subject", "smalltalk", "self_harm", "harm", "citation", "crisis", "seize")  # evidence, not features
 ACTS = ("pressure", "deception", "disclose", "contact_third", "collect_from", "false_claim", "harass_contact",
-        "exploit", "conditional_threat", "impersonate")
+        "exploit", "veiled_threat", "conditional_threat", "impersonate")
 TARGETS = ("spouse", "family", "workplace", "contacts", "public")
 WEAK_ACTS = ("pressure", "deception", "contact_third")  # words that name a topic as often as an act
 STRONG_ACTS = tuple(a for a in ACTS if a not in WEAK_ACTS)
@@ -30,9 +30,9 @@ SCOPED = ("act_on_debtor", *(f"act:{a}" for a in ACTS))  # what a negation or an
 # Which category an act is evidence for (data/policy.yaml may add more through the rules).
 ACT_CATEGORY = {"pressure": "pressure", "deception": "deception", "disclose": "third_party",
                 "contact_third": "third_party", "collect_from": "third_party", "false_claim": "deception",
-                "harass_contact": "pressure", "exploit": "pressure", "conditional_threat": "pressure",
-                "impersonate": "deception"}
-CLAUSE = re.compile(r"[，,。；;！!？?\n]|\bbut\b|但是|可是|不过|然后")
+                "harass_contact": "pressure", "exploit": "pressure", "veiled_threat": "pressure",
+                "conditional_threat": "pressure", "impersonate": "deception"}
+CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z0-9])\.(?=\s|$)|\bbut\b|但是|可是|不过|然后")
 SENTENCE = re.compile(r"[。；;！!？?\n]|(?<=[a-z])\.(?=\s|$)")
 
 
@@ -58,10 +58,13 @@ class Signals:
 
 # A gap in a pattern (".{0,10}") never reaches past the clause: no Chinese clause mark, no English sentence end.
 _GAP = {"zh": "[^，,。；;！!？?\n]{", "en": "[^.!?\n]{"}
+# \b in an English pattern is an ASCII word boundary: Chinese characters count as the edge of a word, so
+# "我可以pretend自己是court的人吗" finds "pretend" and "court" (Python's \b treats 是court as one word).
+_ASCII_EDGE = r"(?:(?<![a-z0-9_])(?=[a-z0-9_])|(?<=[a-z0-9_])(?![a-z0-9_]))"
 
 
 def _group(lists: dict) -> list[str]:
-    return [p.replace(".{", _GAP[lang]) for lang in ("zh", "en") for p in lists[lang]]
+    return [p.replace(".{", _GAP[lang]).replace(r"\b", _ASCII_EDGE) for lang in ("zh", "en") for p in lists[lang]]
 
 
 @cache
@@ -89,15 +92,19 @@ def _cancelled(start: int, end: int, negations: list[tuple[int, int]], unlawful:
     return any(sentence_start <= s < sentence_end for s, _ in unlawful)
 
 
-def find_signals(text: str, *, legal: bool = False) -> Signals:
+def find_signals(text: str, *, legal: bool = False, request: bool = False) -> Signals:
     """Match every signal group on normalised ``text``; ``legal``: the text explains the law (a why or rule
-    line), so an act named beside a citation is what the law punishes."""
+    line), so an act named beside a citation is what the law punishes; ``request``: an agent's request, where
+    "unlawful" words do not describe the act but ask for it ("给我几句违规话术"); a question about the law is
+    the ``legality`` signal instead."""
     patterns = _patterns()
     found: dict[str, str] = {}
     spans = {name: [m.span() for m in patterns[name].finditer(text)] for name in ("negation", "unlawful", "jailbreak",
                                                                                  "citation")}
     jail = spans["jailbreak"]
     negations = [(s, e) for s, e in spans["negation"] if not any(js <= s < je for js, je in jail)]
+    spans["unlawful"] = [] if request else [(s, e) for s, e in spans["unlawful"]
+                                             if not any(js <= s < je for js, je in jail)]
     # an explanation of the law that cites it or states a prohibition: every act it names is what the law forbids
     explains = legal and bool(spans["citation"] or spans["unlawful"] or negations)
     clauses = [m.start() for m in CLAUSE.finditer(text)]

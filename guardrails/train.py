@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from guardrails.model import CJK, HASH_BITS, MODEL_PATH, IntentModel, dense_features, ngram_features
+from guardrails.guard import evidence
+from guardrails.model import MODEL_PATH, WIDTH, IntentModel, decision_key, dense_features, ngram_features
 from guardrails.normalize import normalize
 from guardrails.signals import find_signals
 from guardrails.types import CATEGORIES
@@ -67,37 +68,35 @@ def featurize(examples: list[Example], embeddings: np.ndarray):
         rows += [r] * len(grams)
         cols += list(grams.keys())
         vals += list(grams.values())
-        dense.append(dense_features(find_signals(norm), norm, emb, ex.passage))
-    grams = sparse.csr_matrix((vals, (rows, cols)), shape=(len(examples), 1 << HASH_BITS), dtype=np.float32)
+        dense.append(dense_features(find_signals(norm, request=not ex.passage), norm, emb, ex.passage))
+    grams = sparse.csr_matrix((vals, (rows, cols)), shape=(len(examples), WIDTH), dtype=np.float32)
     return sparse.hstack([grams, sparse.csr_matrix(np.vstack(dense))]).tocsr()
 
 
 APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it firmly
 
 
-def _fit(X, y, weights=None, c: float = 4.0):
+def _fit(X, y, weights=None, c: float = 16.0):
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced", solver="liblinear", random_state=0)
     return model.fit(X, y, sample_weight=weights)
 
 
-def decide(probs: np.ndarray, has_act: np.ndarray, has_subject: np.ndarray, threshold: float,
-           gate: float) -> np.ndarray:
-    """Blocked, as the guard decides: score at the threshold, and either a matched prohibited act or a
-    score past the gate on a request about a debt, a customer or a person (``Guard._strength``)."""
-    return (probs >= threshold) & (has_act | ((probs >= gate) & has_subject))
+def decide(probs: np.ndarray, kinds: np.ndarray, threshold: float, gate: float) -> np.ndarray:
+    """Blocked, as the guard's model decides (``guard.evidence``): at the threshold when a prohibited act was
+    matched, past the gate too for a request about a person, never for a report, a feeling or a question."""
+    return (probs >= threshold) & ((kinds == "act") | ((kinds == "gated") & (probs >= gate)))
 
 
-def choose_decision(probs: np.ndarray, has_act: np.ndarray, has_subject: np.ndarray,
-                    y: np.ndarray) -> tuple[float, float]:
+def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(threshold, evidence gate) on a validation split: among the pairs meeting both targets the one
     with the widest margin (recall above target + over-refusal below cap); else the best recall
     within the over-refusal cap."""
     best, fallback = None, None
     for gate in np.linspace(0.5, 1.0, 11):
         for t in np.linspace(0.05, 0.95, 91):
-            blocked = decide(probs, has_act, has_subject, t, gate)
+            blocked = decide(probs, kinds, t, gate)
             recall, over = blocked[y].mean(), blocked[~y].mean()
             margin = (recall - TARGET_RECALL) + (MAX_OVER_REFUSAL - over)
             if recall >= TARGET_RECALL and over <= MAX_OVER_REFUSAL and (best is None or margin > best[0]):
@@ -141,25 +140,23 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
                 + [Example(t, False, (), False, "ordinary") for t in ordinary])
     y = np.array([e.violation for e in examples])
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
-    X = featurize(examples, embed([e.text for e in examples]))
+    X = featurize(examples, embed([normalize(e.text) for e in examples]))  # the guard embeds the normalised text
     w = np.array([APPROVED_WEIGHT if e.approved else 1.0 for e in examples])
-    found = [find_signals(normalize(e.text)).found for e in examples]
-    has_act = np.array([any(n.startswith("act:") for n in f) for f in found])
-    has_subject = np.array(["subject" in f for f in found])
+    kinds = np.array([evidence(find_signals(normalize(e.text), request=not e.passage)) for e in examples])
     cv_probs = np.zeros(len(y))
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
         cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
     va_probs = _fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1]
-    script = np.array(["zh" if CJK.search(normalize(e.text)) else "en" for e in examples])
+    key = np.array([decision_key(normalize(e.text), e.passage) for e in examples])
     decisions, blocked = {}, np.zeros(len(y), dtype=bool)
-    for name in ("zh", "en"):  # one decision per script, each held to the targets
-        m = script[va] == name
-        decisions[name] = choose_decision(va_probs[m], has_act[va][m], has_subject[va][m], y[va][m])
+    for name in sorted(set(key)):  # one decision per script and kind, each held to the targets
+        m = key[va] == name
+        decisions[name] = choose_decision(va_probs[m], kinds[va][m], y[va][m])
         log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
             "(chosen on a 20% validation split)")
-        mask = script == name
-        blocked[mask] = decide(cv_probs[mask], has_act[mask], has_subject[mask], *decisions[name])
+        mask = key == name
+        blocked[mask] = decide(cv_probs[mask], kinds[mask], *decisions[name])
     log(f"{folds}-fold cross-validation with them: {_metrics(blocked, y)}")
     for lang in sorted({e.lang for e in examples}):
         m = np.array([e.lang == lang for e in examples])
@@ -175,7 +172,7 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
         special[head] = special_threshold(X, ys, w, tr, va)
         log(f"{head}: threshold {special[head]:.3f} ({ys.sum()} examples)")
         heads.append(_fit(X, ys, w))
-    n_grams = 1 << HASH_BITS
+    n_grams = WIDTH
     coefs = np.vstack([h.coef_[0] for h in heads])
     model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),
                         bias=np.array([h.intercept_[0] for h in heads], dtype=np.float32),

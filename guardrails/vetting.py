@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from guardrails.guard import Guard
+from guardrails.normalize import normalize
 from guardrails.types import Verdict
 
-MAX_DOCUMENT_BYTES = 20_000_000
 MAX_PASSAGE_CHARS = 600
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
 _TERMINAL = re.compile(r"[。！？!?；;”\"]\s*$|[.:：]\s*$")
@@ -72,21 +71,9 @@ def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
     return passages
 
 
-def read_text_document(path: Path) -> str:
-    """A .txt or .md file as text; clear errors for missing, huge or non-text files."""
-    if path.suffix.lower() not in (".txt", ".md"):
-        raise ValueError(f"{path}: unsupported file type {path.suffix!r} (use .txt or .md)")
-    if path.stat().st_size > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"{path}: larger than {MAX_DOCUMENT_BYTES // 1_000_000} MB")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text") from exc
-
-
 def vet_document(guard: Guard, text: str, jurisdiction: str = "CN") -> list[VettedPassage]:
     """Split ``text`` into passages and vet each (embeddings computed in one batch)."""
     passages = split_passages(text)
-    vectors = guard.embed(passages) if passages else []
+    vectors = guard.embed([normalize(p) for p in passages]) if passages else []
     return [VettedPassage(p, guard.check(p, checkpoint="vet", jurisdiction=jurisdiction, embedding=v))
             for p, v in zip(passages, vectors)]

@@ -2,9 +2,9 @@
 step idempotently.
 
 Each entry contributes several vectors (its summary, each agent question, its advice); a record's
-id names the entry and a hash of its content, so a re-run embeds only what changed. An agent's
-question searches only the collections of the entries it may be shown (its jurisdiction and ALL),
-without Chroma's metadata filter, which scans every record (0.3 s at 10,000 entries). Each
+id names the entry and a hash of its content, so a re-run embeds only what changed. Each agent
+jurisdiction has one collection holding its own entries and the ALL ones, so a question makes one
+query, without Chroma's metadata filter, which scans every record (0.3 s at 10,000 entries). Each
 collection records the embedding model that built it; opening it with another model rebuilds it
 rather than mixing vectors.
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from knowledge_base.partition import Partition, record_ids
-from knowledge_base.types import JURISDICTIONS, Entry
+from knowledge_base.types import ASK_JURISDICTIONS, JURISDICTIONS, Entry
 
-COLLECTION = "coach_entries"  # collections are named coach_entries-cn, -us and -all
+COLLECTION = "coach_entries"  # collections are named coach_entries-cn and coach_entries-us
 
 
 def open_chroma(path: Path | None = None, url: str | None = None):
@@ -63,10 +63,12 @@ class VectorIndex:
         self.embeddings = embeddings
         self.model = getattr(embeddings, "name", type(embeddings).__name__)
         self.collection_name = collection
-        if collection in _names(client):  # the single collection of earlier versions: derived, so dropped
-            client.delete_collection(collection)
+        present = _names(client)
+        for legacy in (collection, partition_name(collection, "ALL")):  # layouts of earlier versions: derived, dropped
+            if legacy in present:
+                client.delete_collection(legacy)
         self.partitions = {j: Partition(client, partition_name(collection, j), embeddings, self.model)
-                           for j in JURISDICTIONS}
+                           for j in ASK_JURISDICTIONS}
 
     def count(self) -> int:
         """How many vectors the index holds."""
@@ -101,7 +103,7 @@ class VectorIndex:
         index holds exactly those, the change is applied from the difference, without reading every
         record (a second at 10,000 entries)."""
         rebuilt = any(p.rebuilt for p in self.partitions.values())
-        by_place = {j: [e for e in entries if e.jurisdiction == j] for j in self.partitions}
+        by_place = _by_place(entries, self.partitions)
         if not rebuilt and all(p.holds(by_place[j]) for j, p in self.partitions.items()):
             vectors = sum(p.size() for p in self.partitions.values())
             return SyncReport(added=0, updated=0, removed=0, unchanged=len(entries), vectors=vectors)
@@ -110,10 +112,12 @@ class VectorIndex:
             stored = {j: p.stored() for j, p in self.partitions.items()}
         held = set().union(*stored.values())
         known_ids = {rid.split("::", 1)[0] for rid in held}
-        changed = [e for e in entries if not stored[e.jurisdiction].issuperset(record_ids(e))]
+        missing = {j: [e for e in by_place[j] if not stored[j].issuperset(record_ids(e))] for j in self.partitions}
+        changed = list({e.id: e for group in missing.values() for e in group}.values())
         updated = sum(1 for e in changed if e.id in known_ids)
+        vectors = _embed_once(self.embeddings, changed)  # an ALL entry is written to every collection, embedded once
         for j, part in self.partitions.items():
-            part.add([e for e in changed if e.jurisdiction == j])
+            part.add(missing[j], vectors)
         for j, part in self.partitions.items():
             wanted = {rid for e in by_place[j] for rid in record_ids(e)}
             part.delete([rid for rid in stored[j] if rid not in wanted])
@@ -127,24 +131,37 @@ class VectorIndex:
     def _vouched(self, previous: list[Entry]) -> dict[str, set[str]] | None:
         """The record ids of ``previous``, per jurisdiction, if every collection's mark says it holds
         exactly those; else None."""
-        before = {j: [e for e in previous if e.jurisdiction == j] for j in self.partitions}
+        before = _by_place(previous, self.partitions)
         if not all(p.holds(before[j]) for j, p in self.partitions.items()):
             return None
         return {j: {rid for e in before[j] for rid in record_ids(e)} for j in self.partitions}
 
     def query(self, vector: np.ndarray, allowed: Collection[str] | None = None, k: int = 60,
-              jurisdictions: Iterable[str] = JURISDICTIONS) -> dict[str, float]:
-        """Best cosine similarity per entry among the ``k`` nearest vectors of ``allowed`` entries
-        (any entry when None) in the collections of ``jurisdictions``."""
+              jurisdiction: str | None = None) -> dict[str, float]:
+        """Best cosine similarity per entry among the ``k`` nearest vectors of ``allowed`` entries (any entry when
+        None) in the collection of ``jurisdiction`` (its own entries and the ALL ones: one query), or in all."""
         if allowed is not None and not allowed:
             return {}
         query = [np.asarray(vector, dtype=np.float32)]
-        hits = [hit for j in dict.fromkeys(jurisdictions) for hit in self.partitions[j].nearest(query, allowed, k)]
+        places = [jurisdiction] if jurisdiction else list(self.partitions)
+        hits = [hit for j in places for hit in self.partitions[j].nearest(query, allowed, k)]
         found = sorted(hits, reverse=True)[:k]
         best: dict[str, float] = {}
         for sim, entry_id in found:
             best.setdefault(entry_id, sim)
         return best
+
+
+def _by_place(entries: list[Entry], places) -> dict[str, list[Entry]]:
+    """The entries each agent jurisdiction's collection holds: its own and the ALL ones."""
+    return {j: [e for e in entries if e.jurisdiction in (j, "ALL")] for j in places}
+
+
+def _embed_once(embeddings, entries: list[Entry]) -> dict[str, np.ndarray]:
+    """Record id -> vector for every text of ``entries``, embedded in one batch."""
+    ids = [rid for e in entries for rid in record_ids(e)]
+    texts = [t for e in entries for t in e.index_texts()]
+    return dict(zip(ids, embeddings.encode(texts))) if texts else {}
 
 
 def partition_name(collection: str, jurisdiction: str) -> str:

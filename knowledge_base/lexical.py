@@ -23,11 +23,13 @@ import numpy as np
 from knowledge_base.types import Entry, content_key
 
 log = logging.getLogger(__name__)
-TOKENIZER = "bigram-1"  # part of the saved index's name: a tokenizer change never reuses an old index
+TOKENIZER = "bigram-2"  # part of the saved index's name: a tokenizer change never reuses an old index
 _RUN = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _STOP = frozenset(
     "的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 "
-    "a an the to of and or is are i he she it we you my his her do does can what how".split()
+    "a an the to of and or is are was be i he she it we you my his her do does did can could would should what how "
+    "me him them they their our us your that this so if then just like get got say says said tell told ask asks asked "
+    "customer customers cx want wants know about with for on in at from but not no any some there here now".split()
 )
 
 

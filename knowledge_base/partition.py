@@ -98,7 +98,8 @@ class Partition:
             out.update(self.collection.get(include=[], limit=PAGE, offset=offset)["ids"])
         return out
 
-    def add(self, entries: list[Entry]) -> None:
+    def add(self, entries: list[Entry], vectors: dict[str, np.ndarray]) -> None:
+        """Write the records of ``entries`` with their vectors (record id -> vector, embedded by the caller)."""
         ids, docs, metas = [], [], []
         for e in entries:
             for rid, text in zip(record_ids(e), e.index_texts()):
@@ -109,7 +110,7 @@ class Partition:
         for start in range(0, len(ids), PAGE):
             chunk = slice(start, start + PAGE)
             self.collection.upsert(ids=ids[chunk], documents=docs[chunk], metadatas=metas[chunk],
-                                   embeddings=self.embeddings.encode(docs[chunk]))
+                                   embeddings=[vectors[rid] for rid in ids[chunk]])
 
     def delete(self, ids: list[str]) -> None:
         for start in range(0, len(ids), PAGE):

@@ -40,16 +40,28 @@ class RetrievalConfig:
 
 
 @cache
-def _followup() -> tuple[int, re.Pattern]:
+def _followups() -> dict:
     data = yaml.safe_load(Path(__file__).with_name("followups.yaml").read_text(encoding="utf-8"))
-    markers = data["markers"]["zh"] + data["markers"]["en"]
-    return int(data["max_chars"]), re.compile("|".join(f"(?:{m})" for m in markers), re.I)
+    compiled = {k: re.compile("|".join(f"(?:{m})" for m in data[k]["zh"] + data[k]["en"]), re.I)
+                for k in ("leading", "anaphora", "fresh")}
+    return {**data, **compiled}
+
+
+def followup_kind(question: str) -> str:
+    """How a question leans on the conversation: "continues" (it opens a continuation: "那他还是不肯呢"),
+    "points_back" (a short question with only a pronoun), or "" (a situation of its own, or a new one)."""
+    f = _followups()
+    text = question.strip()
+    if f["fresh"].search(text) or len(text) > f["max_chars"]:
+        return ""
+    if f["leading"].search(text):
+        return "continues"
+    return "points_back" if len(text) <= f["short_chars"] and f["anaphora"].search(text) else ""
 
 
 def is_followup(question: str) -> bool:
-    """Whether a question leans on the conversation so far (short, with a continuation marker)."""
-    max_chars, markers = _followup()
-    return len(question) <= max_chars and bool(markers.search(question))
+    """Whether a question may lean on the conversation so far."""
+    return bool(followup_kind(question))
 
 
 def _fuse(dense: dict[str, float], lexical: dict[str, float], dense_weight: float, weight: float,
@@ -135,23 +147,30 @@ class Retriever:
 
     def score(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
               vector: np.ndarray | None = None) -> Scores:
-        """Every candidate entry's dense, lexical and fused score, and the question's relevance."""
+        """Every candidate entry's dense, lexical and fused score, and the question's relevance; a follow-up is
+        scored with the conversation, a new situation on its own (``followup_kind``)."""
         cfg = self.config
         served = self._served  # the entries of one publication throughout, even if another is published meanwhile
         allowed = served.allowed(jurisdiction, date.today())
-        queries = [(question, vector, 1.0)]
         context = [h for h in history if h.strip()][-cfg.history_turns:]
-        followup = bool(context) and is_followup(question)
-        if followup:  # the conversation carries the topic; the question the turn
-            earlier = "\n".join(context)
-            queries = [(question, vector, cfg.followup_alone_weight), (f"{earlier}\n{question}", None, 1.0),
-                       (earlier, None, cfg.followup_alone_weight)]
+        kind = followup_kind(question) if context else ""
+        alone = self._scores([(question, vector, 1.0)], served, allowed, jurisdiction, lang, False)
+        if not kind or (kind == "points_back" and alone.relevance >= self.threshold + _followups()["alone_margin"]):
+            return alone  # a situation of its own: the earlier turns must not drag it back to theirs
+        earlier = "\n".join(context)
+        queries = [(question, vector, cfg.followup_alone_weight), (f"{earlier}\n{question}", None, 1.0),
+                   (earlier, None, cfg.followup_alone_weight)]
+        return self._scores(queries, served, allowed, jurisdiction, lang, True)
+
+    def _scores(self, queries, served: _Served, allowed: frozenset[str], jurisdiction: str, lang: str,
+                followup: bool) -> Scores:
+        cfg = self.config
         texts = [t for t, v, _ in queries if v is None]
         fresh = iter(self.embeddings.encode(texts)) if texts else iter(())
         scores = Scores(served, allowed, followup)
         for text, vec, weight in queries:
             vec = next(fresh) if vec is None else vec
-            dense = self.vectors.query(vec, allowed, k=cfg.dense_k, jurisdictions=(jurisdiction, "ALL"))
+            dense = self.vectors.query(vec, allowed, k=cfg.dense_k, jurisdiction=jurisdiction)
             for i, s in dense.items():
                 scores.dense[i] = max(s, scores.dense.get(i, -1.0))
             lexical = self.lexical.search(text, allowed, k=cfg.lexical_k) if self.lexical is not None else {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from functools import cache
+
+from guardrails import normalize
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]+")
@@ -17,13 +17,7 @@ def detect_lang(text: str) -> str:
     return "zh" if cjk and cjk * 2 >= latin_words else "en"
 
 
-@cache
-def _t2s():
-    from opencc import OpenCC
-
-    return OpenCC("t2s")
-
-
 def search_form(text: str) -> str:
-    """The question as the knowledge base is written: simplified Chinese, half-width characters."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text))
+    """The question as the knowledge base is written: simplified Chinese, half-width characters, chat-box English
+    spelled out (cx, pmt, acct, b/c, dont) and pinyin written in characters; the guard reads the same form."""
+    return normalize(text)

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from assistant.coaching.drafting import Drafter
 
 
+# The guard's special intents and the outcome each gets: a fixed reply of the policy data, never a card or a gap.
+FIXED = {"safety": "safety", "harm": "declined", "small_talk": "small_talk"}
+
+
 def assembled_from(composed: Composed, entries: list[Entry]) -> bool:
     """Whether every line of the card is a line of the entries it cites (a card is a choice of vetted lines)."""
     vetted = {line for e in entries for line in (*e.say, *e.do, *e.dont, e.why, e.rule) if line}
@@ -75,11 +79,15 @@ class Coach:
         lang = q.lang or detect_lang(q.text)
         query = search_form(q.text)
         vector = np.asarray(self.embeddings.encode([query])[0])
-        verdict = self.guard.check_request(q.text, jurisdiction=q.jurisdiction,
+        verdict = self.guard.check_request(q.text, jurisdiction=q.jurisdiction, history=q.history,
                                            embedding=vector if self.shares_embedding else None)
         guarded = time.perf_counter()
         if verdict.blocked:
             answer = self.refuse(verdict, lang, q.jurisdiction, vector)
+        elif verdict.intent in FIXED:  # self-harm, harm outside collections, small talk: no card, no gap
+            outcome = FIXED[verdict.intent]
+            answer = Answer(fixed_reply(outcome, lang), outcome == "declined", outcome != "declined", (), (),
+                            verdict, lang, outcome=outcome)
         else:
             hits = self.retriever.search(query, lang=lang, jurisdiction=q.jurisdiction,
                                          history=tuple(search_form(h) for h in q.history), vector=vector)
@@ -124,7 +132,7 @@ class Coach:
         pool = [e for e in retriever.teaching(categories) if e.id in allowed and e.lang == lang]
         if not pool:
             return []
-        scores = retriever.vectors.query(vector, allowed, k=200, jurisdictions=(jurisdiction, "ALL"))
+        scores = retriever.vectors.query(vector, allowed, k=200, jurisdiction=jurisdiction)
         pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category

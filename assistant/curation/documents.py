@@ -14,10 +14,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from guardrails.vetting import MAX_DOCUMENT_BYTES, read_text_document
-
 SUFFIXES = (".txt", ".md", ".docx", ".pptx", ".pdf")
-MAX_UNPACKED_BYTES = 100_000_000  # a .docx/.pptx is a zip: refuse one that unpacks to more (a zip bomb)
+MAX_DOCUMENT_BYTES = 20_000_000
+MAX_UNPACKED_BYTES = 30_000_000  # a .docx/.pptx is a zip: refuse one that unpacks to more (a zip bomb)
+MAX_RATIO = 100  # ... or any of whose parts unpacks to more than 100 times its packed size
 MAX_PDF_PAGES = 1000
 MAX_TEXT_CHARS = 2_000_000  # about 1,000 pages of prose; more is not one deck of training material
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of password-protected Office files (and .doc/.ppt)
@@ -44,9 +44,9 @@ def read_document(path: Path) -> str:
         raise DocumentError(f"{path.name}: the file is empty")
     if suffix in (".txt", ".md"):
         try:
-            text = read_text_document(path)
-        except ValueError as exc:
-            raise DocumentError(str(exc)) from None
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise DocumentError(f"{path.name}: not UTF-8 text") from None
     else:
         text = "\n\n".join(block for block in _READERS[suffix](path) if block.strip())
     if len(text) > MAX_TEXT_CHARS:
@@ -66,13 +66,19 @@ def _check_office_zip(path: Path) -> None:
                                 "save it without a password as .docx/.pptx and upload again")
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            members = archive.infolist()
+            unpacked = sum(info.file_size for info in members)
+            bomb = next((i for i in members if i.file_size > 1_000_000
+                         and i.file_size > MAX_RATIO * max(i.compress_size, 1)), None)
     except zipfile.BadZipFile:
         raise DocumentError(f"{path.name}: not a valid {path.suffix} file (damaged or not an Office "
                             "document)") from None
     if unpacked > MAX_UNPACKED_BYTES:
         raise DocumentError(f"{path.name}: unpacks to {unpacked / 1e6:.0f} MB, more than the "
                             f"{MAX_UNPACKED_BYTES // 1_000_000} MB limit")
+    if bomb is not None:
+        raise DocumentError(f"{path.name}: part {bomb.filename} unpacks to {bomb.file_size / 1e6:.0f} MB from "
+                            f"{bomb.compress_size / 1e3:.0f} KB, more than {MAX_RATIO} times: not a normal document")
 
 
 def _open_office(path: Path, open_document):

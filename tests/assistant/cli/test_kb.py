@@ -13,7 +13,7 @@ from assistant.curation.store import entry_source, open_store
 from assistant.settings import Settings
 from knowledge_base import load_entries
 from knowledge_base.store import ENTRIES_DIR
-from tests.assistant.cli_runner import coach
+from tests.assistant.cli.runner import coach
 
 ENTRY = "discount-request-insists-zh"
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"

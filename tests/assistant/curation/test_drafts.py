@@ -15,7 +15,7 @@ import pytest
 from assistant.curation.store import entry_source
 from assistant.settings import Settings
 from knowledge_base.curation import PLACEHOLDER, CurationError
-from tests.assistant.cli_runner import coach
+from tests.assistant.cli.runner import coach
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息才肯还款时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"

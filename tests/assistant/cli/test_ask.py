@@ -9,7 +9,7 @@ import pytest
 
 from assistant.settings import Settings
 
-ANSWER_FIELDS = {"text", "refused", "abstained", "categories", "sources", "verdict"}
+ANSWER_FIELDS = {"text", "refused", "abstained", "categories", "sources", "verdict"}  # the contract; extras follow
 SOURCE_FIELDS = {"id", "title", "topic", "lang", "jurisdiction", "version"}
 LIMIT = Settings.model_fields["max_question_chars"].default
 
@@ -20,7 +20,7 @@ def prebuilt(tmp_path_factory, coach):
     import shutil
 
     dest = tmp_path_factory.mktemp("cli") / "data"
-    shutil.copytree(coach.settings.data_dir, dest, ignore=shutil.ignore_patterns("coach.db*"))
+    shutil.copytree(coach.settings.data_dir, dest)
     return {"COACH_DATA_DIR": str(dest)}
 
 
@@ -31,7 +31,7 @@ def ask_json(run_coach, env, *args):
 
 
 def check_contract(answer: dict) -> None:
-    assert set(answer) == ANSWER_FIELDS
+    assert list(answer)[:len(ANSWER_FIELDS)] == ["text", "refused", "abstained", "categories", "sources", "verdict"]
     assert all(set(s) == SOURCE_FIELDS for s in answer["sources"])
     assert isinstance(answer["verdict"], dict) and answer["verdict"]["blocked"] is answer["refused"]
 
@@ -72,7 +72,9 @@ def test_a_refusal_over_the_cli_is_still_exit_zero_with_the_category(run_coach, 
     (("   \n\t ",), "empty"),
     (("客" * (LIMIT + 1),), f"limit is {LIMIT}"),
     (("客户说要打折", "--jurisdiction", "UK"), "unknown jurisdiction"),
-], ids=["empty", "whitespace", "over-long", "unknown-jurisdiction"])
+    (("客户说要打折", "--lang", "fr"), "unknown answer language"),
+    (("客户\x01说要打折",), "control characters"),
+], ids=["empty", "whitespace", "over-long", "unknown-jurisdiction", "unknown-language", "control-character"])
 def test_bad_input_exits_2_with_one_line_on_stderr(run_coach, prebuilt, args, reason):
     done = run_coach("ask", *args, env=prebuilt)
     assert done.returncode == 2
@@ -104,10 +106,10 @@ def test_kb_validate_on_a_missing_folder_is_bad_input(run_coach, tmp_path):
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
 
 
-def test_index_prints_counts_and_a_second_run_adds_nothing(run_coach, tmp_path, kb_subset):
-    entries_dir = kb_subset(tmp_path / "entries", ("wrong_number", "deceased_debtor"))
-    count = len(list(Path(entries_dir).rglob("*.md")))
-    env = {"COACH_ENTRIES_DIR": str(entries_dir)}
+def test_index_prints_counts_and_a_second_run_adds_nothing(run_coach, tmp_path, publish_subset):
+    settings = Settings(data_dir=tmp_path / "data", shipped_entries=False)
+    count = len(publish_subset(settings, ("wrong_number", "deceased_debtor"), tmp_path / "entries").store.list_approved())
+    env = {"COACH_DATA_DIR": str(settings.data_dir), "COACH_SHIPPED_ENTRIES": "false"}
 
     first = run_coach("index", env=env)
     assert first.returncode == 0, first.stderr
@@ -120,6 +122,23 @@ def test_index_prints_counts_and_a_second_run_adds_nothing(run_coach, tmp_path, 
     rebuilt = run_coach("index", "--rebuild", env=env)  # every collection dropped, everything embedded again
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert f"entries {count}  added {count}  updated 0  removed 0  unchanged 0" in rebuilt.stdout
+
+
+def test_a_data_dir_that_is_a_file_is_a_clear_error(run_coach, tmp_path):
+    target = tmp_path / "not-a-folder"
+    target.write_text("x", encoding="utf-8")
+    done = run_coach("ask", "客户要打折", env={"COACH_DATA_DIR": str(target)})
+    assert done.returncode == 2 and "COACH_DATA_DIR" in done.stderr and "is a file" in done.stderr
+    assert target.read_text(encoding="utf-8") == "x"
+
+
+def test_invalid_utf8_on_the_command_line_is_a_clear_error(coach_exe, tmp_path):
+    import os
+    import subprocess
+
+    done = subprocess.run([coach_exe.encode(), b"ask", b"\xff\xfe broken"], capture_output=True,
+                          env={**os.environ, "COACH_DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == 2 and b"UTF-8" in done.stderr and b"Traceback" not in done.stderr
 
 
 def test_help_lists_the_subcommands_with_examples(run_coach):

@@ -107,8 +107,8 @@ def test_an_answer_is_logged_with_entry_ids_and_versions(coach):
     answer = coach.ask("客户说下个月15号发了工资就能还3000元")
     assert not answer.refused and not answer.abstained
     row = logged(coach, answer)
-    assert row.outcome == "answered"
-    assert row.sources == [{"id": s.id, "version": s.version} for s in answer.sources]
+    assert row.outcome == "answered" and row.main == {"id": answer.main.id, "version": answer.main.version}
+    assert row.sources == [{"id": s.id, "version": s.version} for s in answer.shown]
     assert row.question == "客户说下个月15号发了工资就能还3000元"  # amounts and dates are not personal data
 
 
@@ -140,11 +140,22 @@ def test_several_identifiers_in_one_english_question_are_all_redacted(coach):
     assert not re.search(r"\d", stored) and "john.doe" not in stored
 
 
-@pytest.mark.parametrize(("question", "jurisdiction"), [("", None), ("  \n ", None), ("x" * 5000, None),
-                                                        ("客户要打折", "HK")],
-                         ids=["empty", "whitespace", "too-long", "unknown-jurisdiction"])
-def test_questions_that_cannot_be_asked_raise_question_error(coach, question, jurisdiction):
+BAD_QUESTIONS = [
+    ("empty", "", None, (), "empty"), ("whitespace", "  \n ", None, (), "empty"),
+    ("zero-width-only", "\u200b\u200d\ufeff", None, (), "empty"), ("too-long", "x" * 5000, None, (), "too_long"),
+    ("unknown-jurisdiction", "客户要打折", "HK", (), "jurisdiction"), ("nul-byte", "客户要\x00打折", None, (), "control"),
+    ("invalid-utf-8", "客户要\udcff打折", None, (), "encoding"), ("not-text", 42, None, (), "empty"),
+    ("huge-history", "那他还是不肯呢", None, ("客户要打折",) * 50, "history"),
+    ("history-turn-too-long", "那他还是不肯呢", None, ("x" * 5000,), "history"),
+]
+
+
+@pytest.mark.parametrize(("question", "jurisdiction", "history", "kind"), [c[1:] for c in BAD_QUESTIONS],
+                         ids=[c[0] for c in BAD_QUESTIONS])
+def test_questions_that_cannot_be_asked_raise_a_question_error_naming_why(coach, question, jurisdiction, history,
+                                                                          kind):
     before = len(coach.log.recent(1000))
-    with pytest.raises(QuestionError):
-        coach.ask(question, jurisdiction=jurisdiction)
+    with pytest.raises(QuestionError) as err:
+        coach.ask(question, history, jurisdiction=jurisdiction)
+    assert err.value.kind == kind and str(err.value)
     assert len(coach.log.recent(1000)) == before  # nothing logged

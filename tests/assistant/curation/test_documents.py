@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.curation.documents import MAX_PDF_PAGES, MAX_UNPACKED_BYTES, DocumentError, read_document
-from guardrails.vetting import MAX_DOCUMENT_BYTES, split_passages
+from assistant.curation.documents import MAX_DOCUMENT_BYTES
+from guardrails.vetting import split_passages
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"
