@@ -28,6 +28,11 @@ class Verdict:
     checkpoint: str = "request"
     intent: str = ""  # for a request that is no violation: "safety", "harm" (outside collections), "small_talk"
 
+    @property
+    def model_only(self) -> bool:
+        """Blocked on the trained model's score alone, with no structural rule or lexicon behind it."""
+        return self.blocked and all(r.signal == "model" for r in self.reasons)
+
     def to_dict(self) -> dict:
         return {
             "blocked": self.blocked,

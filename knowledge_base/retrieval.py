@@ -8,6 +8,7 @@ A follow-up question is searched both alone and with the conversation so far.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -146,12 +147,15 @@ class Retriever:
         return list({e.id: e for c in categories for e in teaching.get(c, ())}.values())
 
     def score(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
-              vector: np.ndarray | None = None) -> Scores:
+              vector: np.ndarray | None = None, topics: Collection[str] | None = None) -> Scores:
         """Every candidate entry's dense, lexical and fused score, and the question's relevance; a follow-up is
-        scored with the conversation, a new situation on its own (``followup_kind``)."""
+        scored with the conversation, a new situation on its own (``followup_kind``); only entries of ``topics``
+        when given."""
         cfg = self.config
         served = self._served  # the entries of one publication throughout, even if another is published meanwhile
         allowed = served.allowed(jurisdiction, date.today())
+        if topics is not None:
+            allowed = frozenset(i for i in allowed if served.entries[i].topic in topics)
         context = [h for h in history if h.strip()][-cfg.history_turns:]
         kind = followup_kind(question) if context else ""
         alone = self._scores([(question, vector, 1.0)], served, allowed, jurisdiction, lang, False)
@@ -191,6 +195,14 @@ class Retriever:
         if not s.fused or s.relevance < self.threshold:
             return []
         return self._dedupe_pairs(s.served.entries, s.fused, s.dense, s.allowed, lang, k)
+
+    def best_of(self, question: str, *, topics: Collection[str], lang: str, jurisdiction: str,
+                history: tuple[str, ...] = (), vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
+        """The best ``k`` advice entries of ``topics``, however weak the match: the situation is already known
+        (from the call context), the question only picks among its entries."""
+        s = self.score(question, lang=lang, jurisdiction=jurisdiction, history=history, vector=vector, topics=topics)
+        advice = {i: v for i, v in s.fused.items() if s.served.entries[i].kind != "regulation"}
+        return self._dedupe_pairs(s.served.entries, advice, s.dense, s.allowed, lang, k)
 
     def _dedupe_pairs(self, entries, fused, dense_best, allowed, lang, k) -> list[Hit]:
         """Best first, one language version per entry (the asker's when it exists), and the first

@@ -5,6 +5,8 @@ Examples:
   coach ask "客户要求打折才肯还款，我该怎么说？"
   coach ask "a parent won't pay" --json
   coach ask "那他还是不肯呢？" --history "客户要求打折"
+  coach ask "is it OK to call him back at 9:30 pm?" --context call.json
+  coach contact check --context call.json --json
   coach index
   coach kb validate
   coach kb import ../shared/seeds/collection-training-decks.txt --dry-run --json
@@ -23,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli import evaluate, kb, users
+from assistant.cli import contact, evaluate, kb, users
 from assistant.cli.common import reported, services
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
@@ -36,14 +38,21 @@ def ask(
     history: Annotated[list[str] | None,
                        typer.Option(help="An earlier question in this conversation (repeatable).")] = None,
     lang: Annotated[str | None, typer.Option(help="Answer language: zh or en (default: the question's).")] = None,
+    context: Annotated[str | None, typer.Option(
+        "--context", help="The call context as JSON (shared/reference/call-context.md): a file, or - for stdin.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ):
     """Ask the coach about a situation and get vetted guidance with its sources."""
+    from datetime import UTC, datetime
+
     from assistant.coaching.questions import validate_question
 
+    call = contact.read_context(context) if context else None
     with reported():
-        validate_question(question, jurisdiction, services().settings, tuple(history or ()), lang)  # fail fast
-        answer = services().coach.ask(question, tuple(history or ()), jurisdiction, lang=lang, agent="cli")
+        validate_question(question, jurisdiction, services().settings, tuple(history or ()), lang, call,
+                          datetime.now(UTC))  # fail fast, before the coach is built
+        answer = services().coach.ask(question, tuple(history or ()), jurisdiction, lang=lang, agent="cli",
+                                      context=call)
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -63,6 +72,7 @@ def index(rebuild: Annotated[bool, typer.Option(help="Drop the index and embed e
 app.add_typer(kb.app, name="kb")
 app.add_typer(users.app, name="users")
 app.add_typer(users.tokens_app, name="tokens")
+app.add_typer(contact.app, name="contact")
 app.add_typer(evaluate.guard_app, name="guard")
 app.command("eval")(evaluate.eval_)
 

@@ -15,6 +15,7 @@ from knowledge_base import Entry, Hit
 
 LABELS_PATH = Path(__file__).with_name("data") / "labels.yaml"
 Lookup = Callable[[str], Entry | None]
+Adjust = Callable[[Card], Card]  # what the call context changes in a card before it is rendered
 RELATED = 4  # other readings offered under a card, by title
 
 
@@ -81,16 +82,16 @@ def main_entry(hits: list[Hit]) -> Entry:
     return next((h.entry for h in hits[:3] if h.entry.kind != "regulation"), hits[0].entry)
 
 
-def compose_answer(hits: list[Hit], lang: str, lookup: Lookup, notice: str = "") -> Composed:
+def compose_answer(hits: list[Hit], lang: str, lookup: Lookup, adjust: Adjust | None = None) -> Composed:
     """The coaching card from the main entry's own text; the other hits become other readings."""
     primary = main_entry(hits)
     if primary.kind == "regulation":
         regs = [primary]
-        card = Card(do=primary.do, dont=primary.dont, why=primary.rule, rules=rules_from(regs), notice=notice)
+        card = Card(do=primary.do, dont=primary.dont, why=primary.rule, rules=rules_from(regs))
     else:
         regs = regulations_of(primary.refs, lang, lookup)
-        card = Card(say=primary.say, do=primary.do, dont=primary.dont, why=primary.why, rules=rules_from(regs),
-                    notice=notice)
+        card = Card(say=primary.say, do=primary.do, dont=primary.dont, why=primary.why, rules=rules_from(regs))
+    card = adjust(card) if adjust else card
     main = source_of(primary)
     sources = tuple(dict.fromkeys([main, *(source_of(r) for r in regs)]))
     related = tuple(source_of(h.entry) for h in hits if h.entry.id != primary.id)[:RELATED]
@@ -110,7 +111,8 @@ def refusal_reasons(categories, lang: str) -> tuple[RefusalReason, ...]:
     return tuple(out)
 
 
-def compose_refusal(verdict: Verdict, lang: str, alternatives: list[Entry], lookup: Lookup) -> Composed:
+def compose_refusal(verdict: Verdict, lang: str, alternatives: list[Entry], lookup: Lookup,
+                    adjust: Adjust | None = None) -> Composed:
     """Name what was refused and why, cite the rules, then give the compliant way."""
     wording = refusal_wording()
     lab = wording["labels"][lang]
@@ -122,8 +124,9 @@ def compose_refusal(verdict: Verdict, lang: str, alternatives: list[Entry], look
     card = Card(say=tuple(s for alt in alternatives for s in alt.say[:2]),
                 do=tuple(d for alt in alternatives for d in alt.do[:2]), rules=rules_from(regs),
                 alternatives=tuple(alt.title for alt in alternatives))
+    card = adjust(card) if adjust else card
     sources = tuple(source_of(e) for e in [*alternatives, *regs])
-    body = render(Card(say=card.say, do=card.do, rules=card.rules), lang, sources)
+    body = render(Card(say=card.say, do=card.do, rules=card.rules, notice=card.notice), lang, sources)
     return Composed("\n".join(lines).strip() + "\n\n" + body, card, sources, reasons=reasons)
 
 

@@ -12,11 +12,14 @@ is assembled from exactly those vetted lines. An LLM draft is new text and passe
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.coaching.call_context import CallAdvice, advise, restrict
 from assistant.coaching.compose import Composed, compose_answer, compose_refusal, fixed_reply
 from assistant.coaching.language import detect_lang, search_form
 from assistant.coaching.question_log import QuestionLog
@@ -24,6 +27,7 @@ from assistant.coaching.questions import validate_question
 from assistant.settings import Settings
 from assistant.types import Answer
 from guardrails import Guard, Verdict
+from guardrails.contact import CallContext, ContactRules, load_rules
 from knowledge_base import Entry
 from knowledge_base.library import Library
 
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 # The guard's special intents and the outcome each gets: a fixed reply of the policy data, never a card or a gap.
 FIXED = {"safety": "safety", "harm": "declined", "small_talk": "small_talk"}
+CONTACT_TOPICS = ("contact_time_frequency",)  # the card under the contact rules' verdict when retrieval finds none
 
 
 def assembled_from(composed: Composed, entries: list[Entry]) -> bool:
@@ -53,6 +58,8 @@ class Coach:
     settings: Settings
     log: QuestionLog | None = None
     drafter: Drafter | None = None  # optional LLM drafting (COACH_LLM); None: composed cards only
+    contact_rules: ContactRules = field(default_factory=load_rules)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # injected so tests fix the time
 
     def entry(self, entry_id: str) -> Entry | None:
         """A served entry by id."""
@@ -71,28 +78,37 @@ class Coach:
         return self.library.retriever
 
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
-            *, lang: str | None = None, agent: str = "", conversation: str = "") -> Answer:
-        """Coach one question (in the context of ``history``), in the asker's language (or ``lang``)."""
+            *, lang: str | None = None, agent: str = "", conversation: str = "",
+            context: dict | CallContext | None = None) -> Answer:
+        """Coach one question (in the context of ``history`` and of the call, ``context``: the JSON contract of
+        shared/reference/call-context.md), in the asker's language (or ``lang``)."""
         started = time.perf_counter()
-        q = validate_question(question, jurisdiction, self.settings, tuple(history), lang)
+        now = self.clock()
+        q = validate_question(question, jurisdiction, self.settings, tuple(history), lang, context, now)
         self.library.refresh()
         lang = q.lang or detect_lang(q.text)
         query = search_form(q.text)
         vector = np.asarray(self.embeddings.encode([query])[0])
         verdict = self.guard.check_request(q.text, jurisdiction=q.jurisdiction, history=q.history,
                                            embedding=vector if self.shares_embedding else None)
+        advice = advise(q.text, q.context, q.jurisdiction, lang, self.contact_rules, now)
+        if advice is not None and advice.asked and verdict.model_only:
+            # "may I call at 9:30 pm / a fourth time today?" is for the contact rules to answer; the model alone
+            # reads timing and frequency words as harassment. A tactic named outright still has its rule.
+            verdict = replace(verdict, blocked=False, categories=(), reasons=(), intent="contact_question")
         guarded = time.perf_counter()
         if verdict.blocked:
-            answer = self.refuse(verdict, lang, q.jurisdiction, vector)
+            answer = self.refuse(verdict, lang, q.jurisdiction, vector, advice)
         elif verdict.intent in FIXED:  # self-harm, harm outside collections, small talk: no card, no gap
             outcome = FIXED[verdict.intent]
             answer = Answer(fixed_reply(outcome, lang), outcome == "declined", outcome != "declined", (), (),
                             verdict, lang, outcome=outcome)
         else:
-            hits = self.retriever.search(query, lang=lang, jurisdiction=q.jurisdiction,
-                                         history=tuple(search_form(h) for h in q.history), vector=vector)
-            answer = (self.compose(hits, lang, q.jurisdiction, verdict, q.text, q.history) if hits
+            hits = self.retrieve(query, lang, q, vector, advice)
+            answer = (self.compose(hits, lang, q.jurisdiction, verdict, q.text, q.history, advice) if hits
                       else self.abstain(lang, verdict))
+        if advice is not None:
+            answer = replace(answer, contact=advice.to_dict(lang))
         composed = time.perf_counter()
         answer = replace(answer, latency_ms=(composed - started) * 1000, stages={
             "guard": (guarded - started) * 1000, "retrieve_compose": (composed - guarded) * 1000})
@@ -100,25 +116,43 @@ class Coach:
             answer = replace(answer, ask_id=self.log.record(q.text, answer, q.jurisdiction, agent, conversation))
         return answer
 
+    def retrieve(self, query: str, lang: str, q, vector: np.ndarray, advice: CallAdvice | None):
+        """The hits a card is built from: the script for who is on the line when that is not the debtor; else
+        the question's own, with the contact rules' card under a contact question retrieval finds nothing for."""
+        retriever, history = self.retriever, tuple(search_form(h) for h in q.history)
+        if advice is not None and advice.script:
+            return retriever.best_of(query, topics=advice.script, lang=lang, jurisdiction=q.jurisdiction,
+                                     vector=vector)
+        hits = retriever.search(query, lang=lang, jurisdiction=q.jurisdiction, history=history, vector=vector)
+        if not hits and advice is not None and (advice.asked or advice.notice):
+            hits = retriever.best_of(query, topics=CONTACT_TOPICS, lang=lang, jurisdiction=q.jurisdiction,
+                                     vector=vector)
+        return hits
+
     @property
     def shares_embedding(self) -> bool:
         return getattr(self.embeddings, "name", "") == self.guard.model.embedding_model
 
     def compose(self, hits, lang: str, jurisdiction: str, verdict: Verdict, question: str = "",
-                history: tuple[str, ...] = ()) -> Answer:
-        composed = compose_answer(hits, lang, self.entry)
+                history: tuple[str, ...] = (), advice: CallAdvice | None = None) -> Answer:
+        composed = compose_answer(hits, lang, self.entry, _adjust(advice, lang))
         cited = [e for e in (self.entry(s.id) for s in composed.sources) if e is not None]
         if not assembled_from(composed, cited):  # never show a line no approval vetted
             return Answer(fixed_reply("withheld", lang), False, True, (), (), verdict, lang, outcome="withheld")
         answer = Answer(composed.text, False, False, (), composed.sources, verdict, lang, card=composed.card,
                         main=composed.main, related=composed.related)
-        if self.drafter is not None:  # an LLM draft from exactly these hits; this card is its fallback
+        if self.drafter is not None and advice is None:  # an LLM draft from exactly these hits; this card is its fallback
             answer = self.drafter.draft(answer, hits, question, history, jurisdiction)
         return answer
 
-    def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray) -> Answer:
-        composed = compose_refusal(verdict, lang, self.alternatives(verdict.categories, lang, jurisdiction, vector),
-                                   self.entry)
+    def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray,
+               advice: CallAdvice | None = None) -> Answer:
+        alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vector)
+        if advice is not None and advice.script:  # the compliant way with a third party on the line: its script
+            script = self.retriever.best_of("", topics=advice.script, lang=lang, jurisdiction=jurisdiction,
+                                            vector=vector, k=1)
+            alternatives = list({e.id: e for e in [*(h.entry for h in script), *alternatives]}.values())
+        composed = compose_refusal(verdict, lang, alternatives, self.entry, _adjust(advice, lang))
         return Answer(composed.text, True, False, verdict.categories, composed.sources, verdict, lang,
                       outcome="refused", card=composed.card, reasons=composed.reasons)
 
@@ -140,3 +174,8 @@ class Coach:
             if best is not None:
                 picked.append(best)
         return picked[: max(k, len(categories))]
+
+
+def _adjust(advice: CallAdvice | None, lang: str):
+    """What the call context changes in a card (None: nothing, there is no context)."""
+    return None if advice is None else lambda card: restrict(card, advice, lang)[0]

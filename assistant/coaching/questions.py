@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from assistant.settings import ASK_JURISDICTIONS, Settings
+from guardrails.contact import CallContext, ContextError, parse_context
 
 MAX_HISTORY_TURNS = 20
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")  # zero-width, joiners, BOM, soft hyphen
@@ -15,7 +17,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class QuestionError(ValueError):
     """The question cannot be asked as given; ``kind`` says why (a stable code the front doors show)."""
 
-    KINDS = ("empty", "too_long", "jurisdiction", "lang", "history", "encoding", "control")
+    KINDS = ("empty", "too_long", "jurisdiction", "lang", "history", "encoding", "control", "context")
 
     def __init__(self, kind: str, message: str, **fields):
         super().__init__(message)
@@ -30,6 +32,7 @@ class Question:
     jurisdiction: str
     history: tuple[str, ...]
     lang: str | None
+    context: CallContext | None = None
 
 
 def clean_text(text, what: str, limit: int) -> str:
@@ -51,12 +54,28 @@ def clean_text(text, what: str, limit: int) -> str:
     return text
 
 
+def validate_context(context, jurisdiction: str | None, now: datetime) -> CallContext | None:
+    """The call context (the JSON contract of shared/reference/call-context.md, or one already parsed), or
+    QuestionError naming the field that breaks the contract; it must agree with an explicit jurisdiction."""
+    if context is None:
+        return None
+    try:
+        parsed = context if isinstance(context, CallContext) else parse_context(context, now=now)
+    except ContextError as exc:
+        raise QuestionError("context", f"call context: {exc}", field=exc.field) from None
+    if jurisdiction and jurisdiction.upper() != parsed.jurisdiction:
+        raise QuestionError("context", f"call context: jurisdiction: the call is in {parsed.jurisdiction}, the "
+                                       f"question was asked for {jurisdiction.upper()}", field="jurisdiction")
+    return parsed
+
+
 def validate_question(question, jurisdiction: str | None, settings: Settings, history=(),
-                      lang: str | None = None) -> Question:
+                      lang: str | None = None, context=None, now: datetime | None = None) -> Question:
     """The question as the coach will read it, or QuestionError saying why not."""
     limit = settings.max_question_chars
     text = clean_text(question, "question", limit)
-    place = (jurisdiction or settings.jurisdiction).upper()
+    call = validate_context(context, jurisdiction, now or datetime.now().astimezone())
+    place = (jurisdiction or (call.jurisdiction if call else settings.jurisdiction)).upper()
     if place not in ASK_JURISDICTIONS:
         raise QuestionError("jurisdiction",
                             f"unknown jurisdiction {place!r}; use one of {', '.join(ASK_JURISDICTIONS)}")
@@ -71,4 +90,4 @@ def validate_question(question, jurisdiction: str | None, settings: Settings, hi
         except QuestionError as exc:
             if exc.kind != "empty":  # an empty earlier turn is simply no turn
                 raise QuestionError("history", f"an earlier question: {exc}") from None
-    return Question(text, place, tuple(turns), lang)
+    return Question(text, place, tuple(turns), lang, call)

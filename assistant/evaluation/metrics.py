@@ -38,6 +38,31 @@ def _ask_metrics(pairs) -> dict:
     }
 
 
+PERMANENT = frozenset({"cease", "attorney"})  # flags under which even a contact for later is forbidden
+
+
+def _contact_metrics(pairs) -> dict:
+    """Context-aware cases: the contact verdict against ``contact_allowed``, the ``must`` actions present, and
+    every ``must_not`` action a line suggests (for now; for later too when the context's flags end contact)."""
+    judged = [(c, r) for c, r in pairs if "actions" in r]
+    if not judged:
+        return {}
+    verdicts = [(c, r) for c, r in judged if "contact_allowed" in c.extra]
+    must = [(a, r) for c, r in judged for a in c.extra.get("must") or ()]
+    forbidden = 0
+    for c, r in judged:
+        flags = set(((c.extra.get("context") or {}).get("flags")) or ())
+        said = set(r["actions"]["now"]) | (set(r["actions"]["later"]) if flags & PERMANENT else set())
+        forbidden += len(said & set(c.extra.get("must_not") or ()))
+    return {
+        "n_context": len(judged),
+        "contact_accuracy": _rate([(r.get("contact") or {}).get("allowed") == c.extra["contact_allowed"]
+                                   for c, r in verdicts]),
+        "must_coverage": _rate([a in r["actions"]["present"] for a, r in must]),
+        "forbidden_suggestions": forbidden,
+    }
+
+
 def _vet_metrics(pairs) -> dict:
     vet = [(c, r) for c, r in pairs if c.mode == "vet"]
     bad = [r for c, r in vet if c.expect == "violation"]
@@ -74,7 +99,7 @@ def compute_metrics(cases, results) -> dict:
     """Overall metrics plus splits by language, topic, category and hard negatives, and misses."""
     pairs = list(zip(cases, results))
     ask = [(c, r) for c, r in pairs if c.mode == "ask"]
-    overall = {**_ask_metrics(ask), **_vet_metrics(pairs), **_latency(pairs)}
+    overall = {**_ask_metrics(ask), **_contact_metrics(ask), **_vet_metrics(pairs), **_latency(pairs)}
     by_lang = {lang: {**_ask_metrics([p for p in ask if p[0].lang == lang]),
                       **_vet_metrics([p for p in pairs if p[0].lang == lang])}
                for lang in sorted({c.lang for c in cases if c.lang})}

@@ -12,7 +12,8 @@ ROWS = ("hit@1", "hit@3", "refusal_recall", "category_accuracy", "over_refusal",
         "abstain_accuracy", "harmful_gaps", "vet_accuracy", "vet_violation_recall", "vet_false_alarm",
         "latency_ms_p50", "latency_ms_p95")
 SIDE_BY_SIDE = ("hit@1", "hit@3", "refusal_recall", "category_accuracy", "over_refusal", "over_refusal_hard_negative",
-                "abstain_accuracy", "harmful_gaps", "vet_accuracy", "vet_violation_recall")
+                "abstain_accuracy", "harmful_gaps", "vet_accuracy", "vet_violation_recall", "contact_accuracy",
+                "must_coverage", "forbidden_suggestions")
 
 
 def summary_line(m: dict) -> str:
@@ -21,12 +22,14 @@ def summary_line(m: dict) -> str:
         value = m.get(key)
         return "n/a" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
+    context = (f"  contact_accuracy {f('contact_accuracy')}  must_coverage {f('must_coverage')}  "
+               f"forbidden_suggestions {f('forbidden_suggestions')}" if m.get("n_context") else "")
     return (f"hit@1 {f('hit@1')}  hit@3 {f('hit@3')}  refusal_recall {f('refusal_recall')}  "
             f"category_accuracy {f('category_accuracy')}  over_refusal {f('over_refusal')}  "
             f"over_refusal_hard {f('over_refusal_hard_negative')}  abstain_accuracy {f('abstain_accuracy')}  "
             f"harmful_gaps {f('harmful_gaps')}  vet_accuracy {f('vet_accuracy')}  "
             f"vet_recall {f('vet_violation_recall')}  p50 {m.get('latency_ms_p50') or 0:.1f} ms  "
-            f"p95 {m.get('latency_ms_p95') or 0:.1f} ms")
+            f"p95 {m.get('latency_ms_p95') or 0:.1f} ms" + context)
 
 
 def seen_and_blind(metrics: dict, blind: dict[str, dict]) -> list[str]:

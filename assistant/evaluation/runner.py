@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from assistant.coaching.questions import QuestionError
+from assistant.evaluation.actions import judge
 from assistant.evaluation.cases import Case, CaseError, load_cases
 from assistant.evaluation.metrics import compute_metrics
 from assistant.evaluation.report import summary_line, write_report
@@ -38,7 +39,7 @@ def run_case(services, case: Case) -> dict:
         return {"id": case.id, "verdict": "violation" if verdict.blocked else "ok",
                 "categories": list(verdict.categories), "latency_ms": _ms(started)}
     try:
-        answer = coach.ask(case.text, case.history, case.jurisdiction)
+        answer = coach.ask(case.text, case.history, case.jurisdiction, context=case.extra.get("context"))
     except QuestionError as exc:
         return {"id": case.id, "refused": False, "abstained": True, "categories": [], "topics": [],
                 "sources": [], "latency_ms": _ms(started), "error": str(exc), "outcome": "error", "gap": False}
@@ -48,6 +49,7 @@ def run_case(services, case: Case) -> dict:
             "sources": [s.id for s in shown], "latency_ms": _ms(started), "outcome": answer.outcome,
             "gap": answer.outcome in GAP_OUTCOMES,
             **({"contact": answer.contact} if answer.contact is not None else {}),
+            **({"actions": judge(answer)} if {"context", "must", "must_not"} & case.extra.keys() else {}),
             **({"fallback": answer.fallback} if coach.drafter is not None else {})}
 
 

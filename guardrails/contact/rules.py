@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -19,7 +19,7 @@ DATA = Path(__file__).parents[1] / "data" / "contact"
 HORIZON = timedelta(days=31)  # no allowed moment within this → next_allowed_at is None
 NOT_REACHED = ("unanswered", "failed")
 _FIELDS = {"id", "check", "effect", "citation", "status", "instrument", "zh", "en", "channels", "parties",
-           "except_parties"}
+           "except_parties", "places"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class Rule:
     channels: frozenset[str]
     parties: frozenset[str]
     params: dict = field(compare=False, hash=False)
+    places: frozenset[str] = frozenset()  # only for a contact at one of these places (none: anywhere)
 
     @property
     def timed(self) -> bool:
@@ -143,6 +144,13 @@ class RuleSet:
     jurisdiction: str
     rules: tuple[Rule, ...]
     notes: dict = field(compare=False, hash=False)
+    not_the_debtor: frozenset[str] = frozenset()  # parties on the line who get the third-party script
+    official_zones: dict = field(default_factory=dict, compare=False, hash=False)  # zone -> the law's clock
+
+    def clock_zones(self, zones: tuple[ZoneInfo, ...]) -> tuple[ZoneInfo, ...]:
+        """The zones the rules' hours are read in: a zone the law does not keep maps to its official one."""
+        mapped = (ZoneInfo(self.official_zones[z.key]) if z.key in self.official_zones else z for z in zones)
+        return tuple(dict.fromkeys(mapped))
 
     def reason(self, rule: Rule, zones: tuple[ZoneInfo, ...]) -> ContactReason:
         """The reason a rule gives, its status tag carried in the text, the zone doubt noted where it matters."""
@@ -160,16 +168,20 @@ class ContactRules:
     def __init__(self, rulesets: dict[str, RuleSet]) -> None:
         self.rulesets = rulesets
 
-    def check(self, context: CallContext, channel: str = "call", party: str | None = None) -> ContactVerdict:
-        """Judge one planned contact (default: a call to the context's party) at the context's `now`."""
+    def check(self, context: CallContext, channel: str = "call", party: str | None = None,
+              place: str | None = None) -> ContactVerdict:
+        """Judge one planned contact (default: a call to the context's party; ``place``: "work" for a contact
+        reaching the debtor at work) at the context's `now`."""
         party = party or context.party
         if channel not in CHANNELS:
             raise ContextError("channel", f"unknown value {channel!r}; expected one of {', '.join(CHANNELS)}")
         if party not in PARTIES:
             raise ContextError("party", f"unknown value {party!r}; expected one of {', '.join(PARTIES)}")
         ruleset = self.rulesets[context.jurisdiction]
+        context = replace(context, zones=ruleset.clock_zones(context.zones))
         plan = _Plan(context, channel, party)
-        rules = [r for r in ruleset.rules if channel in r.channels and party in r.parties]
+        rules = [r for r in ruleset.rules
+                 if channel in r.channels and party in r.parties and (not r.places or place in r.places)]
         fired = [r for r in rules if _fires(r, plan, context.now)]
         forbids = [r for r in fired if r.effect == "forbid"]
         later = None
@@ -209,7 +221,8 @@ def load_rules(directory: Path = DATA) -> ContactRules:
     rulesets = {}
     for code in JURISDICTIONS:
         data = yaml.safe_load((directory / f"{code}.yaml").read_text(encoding="utf-8"))
-        rulesets[code] = RuleSet(code, tuple(_rule(raw) for raw in data["rules"]), data["notes"])
+        rulesets[code] = RuleSet(code, tuple(_rule(raw) for raw in data["rules"]), data["notes"],
+                                 frozenset(data["not_the_debtor"]), data.get("official_zones") or {})
     return ContactRules(rulesets)
 
 
@@ -224,5 +237,5 @@ def _rule(raw: dict) -> Rule:
         instrument=raw["instrument"], text_zh=text_zh, text_en=text_en,
         channels=frozenset(raw.get("channels", CHANNELS)),
         parties=frozenset(raw.get("parties", PARTIES)) - frozenset(raw.get("except_parties", ())),
-        params=params,
+        params=params, places=frozenset(raw.get("places", ())),
     )

@@ -9,6 +9,7 @@ import pytest
 from langchain_core.embeddings import Embeddings
 
 from knowledge_base.index import VectorIndex, open_chroma
+from knowledge_base.types import ASK_JURISDICTIONS
 
 TOPICS = ("wrong_number",)
 
@@ -43,7 +44,9 @@ def client(tmp_path):
 
 
 def vector_count(entries) -> int:
-    return sum(len(e.index_texts()) for e in entries)
+    """Records held: one per indexed text, in each agent jurisdiction's collection the entry is searched in
+    (an ALL entry in every one)."""
+    return sum(len(e.index_texts()) * (len(ASK_JURISDICTIONS) if e.jurisdiction == "ALL" else 1) for e in entries)
 
 
 def test_a_second_sync_changes_nothing_and_embeds_nothing(client, entries, use_embeddings):
@@ -102,7 +105,7 @@ def test_a_different_embedding_model_rebuilds_instead_of_mixing(client, entries,
     assert report.rebuilt
     assert (report.added, report.updated, report.removed, report.unchanged) == (len(entries), 0, 0, 0)
     assert report.vectors == vector_count(entries)  # only the new model's vectors, none of the old
-    assert len(renamed.embedded) == vector_count(entries)
+    assert len(renamed.embedded) == sum(len(e.index_texts()) for e in entries)  # each text embedded once
     assert index.built_with() == {"usem3-renamed-for-test"}
 
     back = VectorIndex(client, use_embeddings).sync(entries)  # and back again: rebuilt once more
@@ -220,11 +223,12 @@ def test_a_publish_whose_served_entries_the_index_does_not_hold_compares_every_r
     assert {rid.rsplit("::", 1)[0] for rid in index.stored()} == {f"{e.id}::{e.content_hash}" for e in entries[2:]}
 
 
-def test_the_single_collection_of_earlier_versions_is_dropped(client, entries, use_embeddings):
-    old = client.create_collection("coach_entries", metadata={"embedding_model": "usem3", "hnsw:space": "cosine"},
+@pytest.mark.parametrize("legacy", ["coach_entries", "coach_entries-all"])
+def test_the_collections_of_earlier_layouts_are_dropped(client, entries, use_embeddings, legacy):
+    old = client.create_collection(legacy, metadata={"embedding_model": "usem3", "hnsw:space": "cosine"},
                                    embedding_function=None)
     old.add(ids=["x::y::0"], embeddings=[[0.0] * 511 + [1.0]], metadatas=[{"entry_id": "x"}])
     report = VectorIndex(client, use_embeddings).sync(entries)
     names = {c.name for c in client.list_collections()}
-    assert names == {"coach_entries-cn", "coach_entries-us", "coach_entries-all"}
+    assert names == {"coach_entries-cn", "coach_entries-us"}
     assert report.vectors == vector_count(entries)
