@@ -32,7 +32,8 @@ else:
             sign_out()
             st.rerun()
     pages = [st.Page("app_pages/coach.py", title=t("nav.coach"), icon=":material/forum:", url_path="coach",
-                     default=True)]
+                     default=True),
+             st.Page("app_pages/live_call.py", title=t("nav.live_call"), icon=":material/call:", url_path="live-call")]
     if principal.role in TRAINER_ROLES:
         pages += [
             st.Page("app_pages/insights.py", title=t("nav.insights"), icon=":material/insights:", url_path="insights"),

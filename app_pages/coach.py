@@ -6,6 +6,7 @@ import uuid
 
 import streamlit as st
 
+from app_pages.call_panel import call_panel
 from app_pages.cards import show_answer
 from app_pages.common import require, services, t, table
 from assistant import QuestionError
@@ -34,16 +35,17 @@ def new_conversation() -> None:
     st.session_state["conversation"] = uuid.uuid4().hex
 
 
-def ask(question: str, jurisdiction: str, lang: str | None, agent: str) -> dict:
-    """One turn: the question and either the coach's answer or why it could not be asked."""
+def ask(question: str, jurisdiction: str, lang: str | None, agent: str, context: dict | None = None) -> dict:
+    """One turn: the question and either the coach's answer or why it could not be asked (with a call
+    context, the context's jurisdiction decides)."""
     turns = st.session_state["turns"]
     # Follow-ups are read in the context of the situations actually coached: refused requests and
     # unanswered questions must not steer what the next answer retrieves.
     history = tuple(turn["question"] for turn in turns
                     if turn["answer"] is not None and turn["answer"].outcome == "answered")[-10:]
     try:
-        answer = services().coach.ask(question, history, jurisdiction, lang=lang, agent=agent,
-                                      conversation=st.session_state["conversation"])
+        answer = services().coach.ask(question, history, None if context else jurisdiction, lang=lang, agent=agent,
+                                      conversation=st.session_state["conversation"], context=context)
     except QuestionError as exc:
         return {"question": question, "answer": None, "error": (exc.kind, exc.fields)}
     return {"question": question, "answer": answer, "error": None}
@@ -106,6 +108,7 @@ principal = require()
 st.session_state.setdefault("turns", [])
 st.session_state.setdefault("conversation", uuid.uuid4().hex)
 jurisdiction, lang = sidebar()
+call = call_panel(jurisdiction)
 head, button = st.columns([4, 1], vertical_alignment="bottom")
 head.title(t("coach.title"))
 button.button(t("coach.new_conversation"), on_click=new_conversation, icon=":material/add_comment:",
@@ -116,6 +119,6 @@ if not turns:
 prompt = st.chat_input(t("coach.placeholder"), key="question")
 if prompt is not None:
     with st.spinner(t("coach.thinking")):
-        turns.append(ask(prompt, jurisdiction, lang, principal.name))
+        turns.append(ask(prompt, jurisdiction, lang, principal.name, call))
 for n, past in enumerate(turns):
     show_turn(n, past, fresh=prompt is not None and n == len(turns) - 1)

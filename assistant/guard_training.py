@@ -1,5 +1,6 @@
 """`coach guard train`: the guard's intent model from the repository's own files: the labelled corpus
-(guardrails/data/train), the shipped entries' agent questions and lines (legitimate by review), and the
+(guardrails/data/train), the shipped entries' agent questions and lines (legitimate by review; the lines to
+say also as speech), and the
 everyday off-topic requests of the abstention calibration."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ def train_guard(out: Path | None = None) -> None:
     from knowledge_base.store import FileEntrySource
 
     entries = FileEntrySource(SHIPPED_DIR).list_approved()
-    approved = [(q, False) for e in entries for q in e.questions]
-    approved += [(line, True) for e in entries for line in (*e.say, *e.do)]
+    approved = [(q, "request") for e in entries for q in e.questions]
+    approved += [(line, "passage") for e in entries for line in (*e.say, *e.do)]
+    approved += [(line, "speech") for e in entries for line in e.say]  # vetted words an agent says on a call
     train(default_embedder(), approved, off_topic_questions(), out=out or MODEL_PATH)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None  # masked in repr and logs
     llm_timeout_s: float = Field(default=4.0, gt=0)  # past this the agent gets the composed card
     password: SecretStr | None = None  # signs the CLI's --user in without a prompt (scripts); never logged
+    api_rate_per_minute: int = Field(default=600, gt=0)  # requests (and live-call messages) per token, per process
+    api_max_body_bytes: int = Field(default=256_000, gt=1000, le=50_000_000)  # larger HTTP bodies get 413, unread
 
     @field_validator("data_dir")
     @classmethod

@@ -5,8 +5,8 @@
 >>> alice = services.auth.sign_in("alice", password)
 >>> services.curation.approve("some-entry", by=alice)   # published here, seen by every process's next ask
 
-The front doors (the Streamlit pages, the `coach` CLI, the HTTP API) hold one ``Services`` and call
-its service objects; none of them builds a part or checks a rule of its own.
+The front doors (the Streamlit pages, the `coach` CLI, the HTTP API and its live-call stream) hold one
+``Services`` and call its service objects; none of them builds a part or checks a rule of its own.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class Services:
             log.warning("%d published entries withheld: the guard flags them now (%s)", len(withheld),
                         ", ".join(withheld[:10]))
         vectors = VectorIndex(open_chroma(self.settings.chroma_path, self.settings.chroma_url), self.embeddings)
-        legit = [e.text for e in load_corpus() if not e.violation and not e.passage]
+        legit = [e.text for e in load_corpus() if not e.violation and e.kind == "request"]
         return Library(store, vectors, self.embeddings, self.settings.data_dir, in_domain=legit)
 
     @part
@@ -136,6 +136,13 @@ class Services:
         from assistant.insights import Insights
 
         return Insights(self)
+
+    @part
+    def live(self):
+        """Live calls: transcript segments in, cards and alerts out; the call state in the SQL store."""
+        from assistant.live.service import LiveCalls
+
+        return LiveCalls(self)
 
     @part
     def evaluation(self):

@@ -1,4 +1,5 @@
-"""One guard, three checkpoints: the agent's request, every answer text, every vetted passage.
+"""One guard, four checkpoints: the agent's request, every answer text, every vetted passage, and what an agent
+says on a live call (a transcribed turn, "speech").
 
 Text is normalised and judged whole and clause by clause. A verdict rests on structure first (who does
 what to whom: a prohibited act the agent asks a way, words or permission for, data/policy.yaml's rules,
@@ -31,6 +32,7 @@ CARRIED = ("framing", "permission", "actor_agent", "jailbreak")  # what a whole 
 # Checkpoints judged by the structural rules (of another checkpoint) and the cited authority only, never the model:
 # an explanation (why, rule, title) names acts to explain them; a "don't" line is a prohibition (no rules at all).
 RULES_AT = {"explain": "vet", "prohibition": "vet"}
+KIND_AT = {"request": "request", "speech": "speech"}  # the model's kind per checkpoint; every other one: "passage"
 
 
 @cache
@@ -100,11 +102,13 @@ class Guard:
             return [text]
         return [text, *parts[: self.policy.max_clauses]]
 
-    def score(self, text: str, embedding: np.ndarray, passage: bool) -> tuple[dict[str, float], Signals, str]:
-        """Head probabilities, signals and normalised text for one piece of text."""
+    def score(self, text: str, embedding: np.ndarray, kind: str) -> tuple[dict[str, float], Signals, str]:
+        """Head probabilities, signals and normalised text for one piece of text of ``kind`` (model.KINDS)."""
         norm = normalize(text)
-        signals = find_signals(norm, request=not passage)
-        probs = self.model.predict(ngram_features(norm), dense_features(signals, norm, embedding, passage))
+        signals = find_signals(norm, request=kind == "request")
+        probs = self.model.predict(ngram_features(norm), dense_features(signals, norm, embedding, kind))
+        if kind == "speech":
+            probs["violation"] = probs["speech"]
         return probs, signals, norm
 
     def rule(self, signals: Signals, norm: str, checkpoint: str, legal: bool = False) -> tuple[str, Signals] | None:
@@ -131,19 +135,21 @@ class Guard:
 
     def check(self, text: str, *, checkpoint: str = "request", jurisdiction: str = "CN",
               embedding: np.ndarray | None = None, history: tuple[str, ...] = ()) -> Verdict:
-        """Judge ``text`` at ``checkpoint``: request, answer, vet, or explain (a line that names acts to forbid
-        or explain them: the structural rules with negation scope, and the cited authority, only)."""
-        passage = checkpoint != "request"
+        """Judge ``text`` at ``checkpoint``: request, answer, vet, speech (a turn an agent said on a call), or
+        explain (a line that names acts to forbid or explain them: the structural rules with negation scope, and
+        the cited authority, only)."""
+        kind = KIND_AT.get(checkpoint, "passage")
+        passage = kind != "request"
         if embedding is None:
             embedding = self.embed([normalize(text)])[0]
         worst = None
         for unit in self.clauses(text) if checkpoint not in RULES_AT else [text]:  # an explanation is judged whole
-            probs, signals, norm = self.score(unit, embedding, passage)
+            probs, signals, norm = self.score(unit, embedding, kind)
             legal = checkpoint == "explain"
             fired = None if checkpoint == "prohibition" else self.rule(signals, norm, RULES_AT.get(checkpoint,
                                                                                                  checkpoint), legal)
             strength = 1.0 if fired else 0.0 if checkpoint in RULES_AT else self._strength(probs, signals, norm,
-                                                                                               passage, checkpoint)
+                                                                                               kind, checkpoint)
             if worst is None or strength > worst[0]:
                 worst = (strength, probs, signals, fired)
         strength, probs, signals, fired = worst
@@ -169,11 +175,11 @@ class Guard:
         return Verdict(True, tuple(categories), tuple(found), self.policy.refs_for(categories, jurisdiction),
                        probs["violation"], checkpoint)
 
-    def _strength(self, probs: dict[str, float], signals: Signals, text: str, passage: bool,
+    def _strength(self, probs: dict[str, float], signals: Signals, text: str, kind: str,
                   checkpoint: str = "request") -> float:
         """The violation score relative to the decision for this script and kind (>= 1 blocks), as far as the
         evidence lets the model decide (``evidence``)."""
-        threshold, gate = self.model.decision(text, passage)
+        threshold, gate = self.model.decision(text, kind)
         score = probs["violation"]
         kind = evidence(signals)
         if kind == "gated" and checkpoint == "answer":  # a line to say or do is refused for what it says, not its tone
@@ -206,6 +212,10 @@ class Guard:
 
     def vet(self, text: str, *, jurisdiction: str = "CN") -> Verdict:
         return self.check(text, checkpoint="vet", jurisdiction=jurisdiction)
+
+    def check_speech(self, text: str, *, jurisdiction: str = "CN", embedding=None) -> Verdict:
+        """A turn an agent said on a call: does it cross the line as said to the person on the line?"""
+        return self.check(text, checkpoint="speech", jurisdiction=jurisdiction, embedding=embedding)
 
     def unknown_law(self, text: str) -> str | None:
         """The first authority the text claims that neither the shipped fact sheet nor a regulation entry names."""

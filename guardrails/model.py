@@ -16,8 +16,9 @@ MODEL_PATH = Path(__file__).with_name("data") / "model.npz"
 HASH_BITS = 18
 NGRAMS = (1, 2, 3)
 EMBED_SCALE = 1.0
-HEADS = ("violation", "pressure", "deception", "third_party", "harm", "self_harm")
+HEADS = ("violation", "pressure", "deception", "third_party", "harm", "self_harm", "speech")
 SPECIAL = ("harm", "self_harm")  # heads with their own threshold (``IntentModel.special``), not the violation decision
+# "speech": the violation head for what an agent says on a call, fit on speech alone (guard.score uses it there)
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -51,16 +52,22 @@ def ngram_features(text: str, bits: int = HASH_BITS) -> dict[int, float]:
     return out
 
 
-def dense_features(signals: Signals, text: str, embedding: np.ndarray, passage: bool) -> np.ndarray:
-    """Signals, the passage marker and the scaled sentence embedding, in a fixed order."""
+# What a text is: an agent's request to the coach, a passage of training material or a line of an entry, or
+# what an agent says on a call (a speech engine's transcript of one turn).
+KINDS = ("request", "passage", "speech")
+
+
+def dense_features(signals: Signals, text: str, embedding: np.ndarray, kind: str) -> np.ndarray:
+    """Signals, the kind markers and the scaled sentence embedding, in a fixed order."""
     sig = signal_features(signals)
-    return np.concatenate([np.asarray(sig + [1.0 if passage else 0.0], dtype=np.float32),
+    markers = [1.0 if kind == k else 0.0 for k in KINDS[1:]]
+    return np.concatenate([np.asarray(sig + markers, dtype=np.float32),
                            EMBED_SCALE * np.asarray(embedding, dtype=np.float32)])
 
 
-def decision_key(text: str, passage: bool) -> str:
+def decision_key(text: str, kind: str) -> str:
     """Which decision judges a text: its script (zh when it has Chinese characters) and its kind."""
-    return f"{'zh' if CJK.search(text) else 'en'}:{'passage' if passage else 'request'}"
+    return f"{'zh' if CJK.search(text) else 'en'}:{kind}"
 
 
 @dataclass(frozen=True)
@@ -95,9 +102,9 @@ class IntentModel:
                             special_values=np.array(list(self.special.values()), dtype=np.float64),
                             feature_names=np.array(FEATURE_NAMES), **extra)
 
-    def decision(self, text: str, passage: bool = False) -> tuple[float, float]:
-        """(threshold, evidence gate) for the script the normalised text is written in, as a request or a passage."""
-        return self.decisions[decision_key(text, passage)]
+    def decision(self, text: str, kind: str = "request") -> tuple[float, float]:
+        """(threshold, evidence gate) for the script the normalised text is written in and its kind."""
+        return self.decisions[decision_key(text, kind)]
 
     def predict(self, ngrams: dict[int, float], dense: np.ndarray) -> dict[str, float]:
         """Probability per head."""

@@ -16,13 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from guardrails.guard import evidence
-from guardrails.model import MODEL_PATH, WIDTH, IntentModel, decision_key, dense_features, ngram_features
+from guardrails.model import KINDS, MODEL_PATH, WIDTH, IntentModel, decision_key, dense_features, ngram_features
 from guardrails.normalize import normalize
 from guardrails.signals import find_signals
 from guardrails.types import CATEGORIES
 
 TRAIN_DIR = Path(__file__).with_name("data") / "train"
 TARGET_RECALL, MAX_OVER_REFUSAL = 0.95, 0.05
+# A live call is many turns: a false alert per turn must be rarer than a false refusal per question
+# (the live-call bar is at most one false alert in twenty compliant calls of about ten agent turns).
+TARGETS = {"request": (TARGET_RECALL, MAX_OVER_REFUSAL), "passage": (TARGET_RECALL, MAX_OVER_REFUSAL),
+           "speech": (0.90, 0.01)}
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Example:
     text: str
     violation: bool
     categories: tuple[str, ...]
-    passage: bool
+    kind: str  # guardrails.model.KINDS
     lang: str
     approved: bool = False  # a line or question of the approved knowledge base
     intent: str = ""  # the fine-grained label of data/train (harm_out_of_domain and self_harm train their heads)
@@ -51,8 +55,11 @@ def load_corpus(root: Path = TRAIN_DIR) -> list[Example]:
                     raise ValueError("bad label or category")
                 if label == "violation" and not cats:
                     raise ValueError("a violation needs categories")
-                out.append(Example(row["text"], label == "violation", cats,
-                                   row.get("kind") == "passage", row.get("lang", ""), intent=row.get("intent", "")))
+                kind = row.get("kind") or "request"
+                if kind not in KINDS:
+                    raise ValueError(f"unknown kind {kind!r}")
+                out.append(Example(row["text"], label == "violation", cats, kind, row.get("lang", ""),
+                                   intent=row.get("intent", "")))
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{n}: {exc}") from exc
     return out
@@ -68,12 +75,13 @@ def featurize(examples: list[Example], embeddings: np.ndarray):
         rows += [r] * len(grams)
         cols += list(grams.keys())
         vals += list(grams.values())
-        dense.append(dense_features(find_signals(norm, request=not ex.passage), norm, emb, ex.passage))
+        dense.append(dense_features(find_signals(norm, request=ex.kind == "request"), norm, emb, ex.kind))
     grams = sparse.csr_matrix((vals, (rows, cols)), shape=(len(examples), WIDTH), dtype=np.float32)
     return sparse.hstack([grams, sparse.csr_matrix(np.vstack(dense))]).tocsr()
 
 
 APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it firmly
+SPEECH_C = 4.0  # the speech head's regularisation: fewer, noisier examples than the requests
 
 
 def _fit(X, y, weights=None, c: float = 16.0):
@@ -89,19 +97,21 @@ def decide(probs: np.ndarray, kinds: np.ndarray, threshold: float, gate: float) 
     return (probs >= threshold) & ((kinds == "act") | ((kinds == "gated") & (probs >= gate)))
 
 
-def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray,
+                    targets: tuple[float, float] = (TARGET_RECALL, MAX_OVER_REFUSAL)) -> tuple[float, float]:
     """(threshold, evidence gate) on a validation split: among the pairs meeting both targets the one
     with the widest margin (recall above target + over-refusal below cap); else the best recall
     within the over-refusal cap."""
+    target_recall, max_over = targets
     best, fallback = None, None
     for gate in np.linspace(0.5, 1.0, 11):
         for t in np.linspace(0.05, 0.95, 91):
             blocked = decide(probs, kinds, t, gate)
             recall, over = blocked[y].mean(), blocked[~y].mean()
-            margin = (recall - TARGET_RECALL) + (MAX_OVER_REFUSAL - over)
-            if recall >= TARGET_RECALL and over <= MAX_OVER_REFUSAL and (best is None or margin > best[0]):
+            margin = (recall - target_recall) + (max_over - over)
+            if recall >= target_recall and over <= max_over and (best is None or margin > best[0]):
                 best = (margin, float(t), float(gate))
-            if over <= MAX_OVER_REFUSAL and (fallback is None or recall > fallback[0]):
+            if over <= max_over and (fallback is None or recall > fallback[0]):
                 fallback = (recall, float(t), float(gate))
     chosen = best or fallback or (0.0, 0.5, 1.0)
     return chosen[1], chosen[2]
@@ -130,29 +140,36 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
           folds: int = 5, seed: int = 0, log=print) -> IntentModel:
     """Cross-validate, pick the threshold, fit on all data and save the model.
 
-    ``approved``: (text, is_passage) pairs of vetted content (the knowledge base's agent questions
+    ``approved``: (text, kind) pairs of vetted content (the knowledge base's agent questions
     and the lines it tells agents to say and do), added as legitimate examples; ``ordinary``:
     everyday requests outside collections ("recommend a film"), legitimate too.
     """
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
-    examples = (load_corpus() + [Example(t, False, (), passage, "approved", True) for t, passage in approved]
-                + [Example(t, False, (), False, "ordinary") for t in ordinary])
+    examples = (load_corpus() + [Example(t, False, (), kind, "approved", True) for t, kind in approved]
+                + [Example(t, False, (), "request", "ordinary") for t in ordinary])
     y = np.array([e.violation for e in examples])
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
     X = featurize(examples, embed([normalize(e.text) for e in examples]))  # the guard embeds the normalised text
     w = np.array([APPROVED_WEIGHT if e.approved else 1.0 for e in examples])
-    kinds = np.array([evidence(find_signals(normalize(e.text), request=not e.passage)) for e in examples])
+    kinds = np.array([evidence(find_signals(normalize(e.text), request=e.kind == "request")) for e in examples])
+    spoken = np.array([e.kind == "speech" for e in examples])  # judged by the speech head, fit on speech alone
     cv_probs = np.zeros(len(y))
     for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
         cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
+        trs, tes = tr[spoken[tr]], te[spoken[te]]
+        if len(tes):
+            cv_probs[tes] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[tes])[:, 1]
     tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
     va_probs = _fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1]
-    key = np.array([decision_key(normalize(e.text), e.passage) for e in examples])
+    trs, vas = tr[spoken[tr]], np.where(spoken[va])[0]
+    if len(vas):
+        va_probs[vas] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[va[vas]])[:, 1]
+    key = np.array([decision_key(normalize(e.text), e.kind) for e in examples])
     decisions, blocked = {}, np.zeros(len(y), dtype=bool)
     for name in sorted(set(key)):  # one decision per script and kind, each held to the targets
         m = key[va] == name
-        decisions[name] = choose_decision(va_probs[m], kinds[va][m], y[va][m])
+        decisions[name] = choose_decision(va_probs[m], kinds[va][m], y[va][m], TARGETS[name.split(":")[1]])
         log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
             "(chosen on a 20% validation split)")
         mask = key == name
@@ -172,6 +189,9 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
         special[head] = special_threshold(X, ys, w, tr, va)
         log(f"{head}: threshold {special[head]:.3f} ({ys.sum()} examples)")
         heads.append(_fit(X, ys, w))
+    speech = np.where(spoken)[0]
+    heads.append(_fit(X[speech], y[speech], w[speech], c=SPEECH_C))
+    log(f"speech: {len(speech)} examples, {int(y[speech].sum())} violations")
     n_grams = WIDTH
     coefs = np.vstack([h.coef_[0] for h in heads])
     model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),

@@ -189,10 +189,11 @@ class Retriever:
         return scores
 
     def search(self, question: str, *, lang: str, jurisdiction: str, history: tuple[str, ...] = (),
-               vector: np.ndarray | None = None, k: int = 5) -> list[Hit]:
-        """The best ``k`` entries, best first; empty when nothing is relevant enough."""
+               vector: np.ndarray | None = None, k: int = 5, margin: float = 0.0) -> list[Hit]:
+        """The best ``k`` entries, best first; empty when nothing is relevant enough (the calibrated threshold,
+        raised by ``margin`` where a card is pushed unasked)."""
         s = self.score(question, lang=lang, jurisdiction=jurisdiction, history=history, vector=vector)
-        if not s.fused or s.relevance < self.threshold:
+        if not s.fused or s.relevance < self.threshold + margin:
             return []
         return self._dedupe_pairs(s.served.entries, s.fused, s.dense, s.allowed, lang, k)
 

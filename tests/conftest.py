@@ -85,23 +85,11 @@ def publish_subset(shipped_entries):
     (alice), approved as a batch by a second one (bob). Indexing a handful of topics takes a second where
     the whole knowledge base takes half a minute on two cores."""
     from assistant import Services
+    from tests.folders import entry_folder
     from tests.people import add_people, sign_in
 
-    by_id = {e.id: e for e in shipped_entries}
-
     def make(settings: Settings, topics: tuple[str, ...], folder: Path) -> Services:
-        wanted = {e.id for e in shipped_entries if e.topic in topics}
-        todo = list(wanted)
-        while todo:
-            entry = by_id[todo.pop()]
-            for linked in (*entry.refs, entry.pair):
-                if linked and linked not in wanted:
-                    wanted.add(linked)
-                    todo.append(linked)
-        for entry_id in sorted(wanted):
-            src = Path(by_id[entry_id].path)
-            (folder / src.parent.name).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, folder / src.parent.name / src.name)
+        entry_folder(folder, shipped_entries, topics=topics)
         services = Services(settings.model_copy(update={"shipped_entries": False}), log_questions=False)
         store = services.store
         add_people(store)

@@ -7,6 +7,8 @@ Examples:
   coach ask "那他还是不肯呢？" --history "客户要求打折"
   coach ask "is it OK to call him back at 9:30 pm?" --context call.json
   coach contact check --context call.json --json
+  coach serve --host 0.0.0.0 --port 8000
+  coach qa recordings/ --json
   coach index
   coach kb validate
   coach kb import ../shared/seeds/collection-training-decks.txt --dry-run --json
@@ -25,7 +27,7 @@ from typing import Annotated
 
 import typer
 
-from assistant.cli import contact, evaluate, kb, users
+from assistant.cli import contact, evaluate, kb, serve, users
 from assistant.cli.common import reported, services
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, add_completion=False)
@@ -39,7 +41,8 @@ def ask(
                        typer.Option(help="An earlier question in this conversation (repeatable).")] = None,
     lang: Annotated[str | None, typer.Option(help="Answer language: zh or en (default: the question's).")] = None,
     context: Annotated[str | None, typer.Option(
-        "--context", help="The call context as JSON (shared/reference/call-context.md): a file, or - for stdin.")] = None,
+        "--context", help="The call context as JSON (shared/reference/call-context.md): a file, or - for stdin.",
+    )] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
 ):
     """Ask the coach about a situation and get vetted guidance with its sources."""
@@ -75,6 +78,8 @@ app.add_typer(users.tokens_app, name="tokens")
 app.add_typer(contact.app, name="contact")
 app.add_typer(evaluate.guard_app, name="guard")
 app.command("eval")(evaluate.eval_)
+app.command()(serve.serve)
+app.command()(serve.qa)
 
 if __name__ == "__main__":
     app()

@@ -49,13 +49,14 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as the contract's JSON.")] = False,
 ):
     """Judge one planned contact (default: a call to the context's party, now)."""
-    from guardrails.contact import ContextError, load_rules, parse_context
+    from assistant.coaching.call_context import check_contact
+    from assistant.coaching.questions import QuestionError
 
     data = read_context(context)
     try:
-        verdict = load_rules().check(parse_context(data, now=datetime.now(UTC)), channel, party)
-    except ContextError as exc:
-        raise fail(f"call context: {exc}") from None
+        verdict = check_contact(data, datetime.now(UTC), channel, party)
+    except QuestionError as exc:
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(verdict.to_dict(lang), ensure_ascii=False, indent=2))
     else:

@@ -14,11 +14,13 @@ guard_app = typer.Typer(help="The guardrail's intent model.", no_args_is_help=Tr
 
 
 def eval_(
-    cases: Annotated[list[Path], typer.Option("--cases", help="A case file (JSON Lines); repeatable.")],
     out: Annotated[Path, typer.Option("--out", help="Where to write the results (JSON Lines).")],
+    cases: Annotated[list[Path] | None, typer.Option("--cases", help="A case file (JSON Lines); repeatable.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Folder for report.json and report.md.")] = None,
     blind: Annotated[list[Path] | None, typer.Option("--blind", help="A blind case file (evals/blind/…), "
                                                      "reported beside the seen ones; repeatable.")] = None,
+    calls: Annotated[list[Path] | None, typer.Option("--calls", help="A folder of recorded, labelled calls "
+                                                     "replayed through the live-call companion; repeatable.")] = None,
     jurisdiction: Annotated[str | None, typer.Option(help="Default jurisdiction for cases without one.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also run a dense-only retriever without guardrails.")] = False,
     gate: Annotated[Path | None, typer.Option(help="Thresholds file; exit 1 when a metric is below it.")] = None,
@@ -35,7 +37,8 @@ def eval_(
         raise fail("--llm needs a model: set COACH_LLM=<provider>:<model> (README: Optional LLM drafting)")
     with reported():
         services = Services(conf if llm else conf.model_copy(update={"llm": None}), log_questions=False)
-        failures = run_eval(services, cases, out, report, blind=blind or (), baseline=baseline, gate=gate, llm=llm)
+        failures = run_eval(services, cases or (), out, report, blind=blind or (), calls=calls or (),
+                            baseline=baseline, gate=gate, llm=llm)
     if failures:
         for line in failures:
             print(f"coach: below threshold: {line}", file=sys.stderr)

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from assistant.coaching.questions import validate_context
 from assistant.types import Card
-from guardrails.contact import CallContext, ContactRules, ContactVerdict
+from guardrails.contact import CallContext, ContactRules, ContactVerdict, Tally, load_rules, tallies
 from guardrails.contact.actions import suggested
 from guardrails.contact.planned import PlannedContact, planned_contact
 
@@ -49,6 +50,30 @@ class CallAdvice:
         return {**self.verdict.to_dict(lang), "rules": [r.rule for r in self.verdict.reasons],
                 "channel": self.channel, "party": self.party, "at": self.moment.isoformat(),
                 "asked": self.asked, "assumed": self.assumed}
+
+
+@dataclass(frozen=True)
+class CallStatus:
+    """What the call panel shows: the debtor's local time, the verdict on the call now, the counts so far."""
+
+    local_time: datetime
+    verdict: ContactVerdict
+    tallies: tuple[Tally, ...]
+    stranger: bool  # the person on the line is not the debtor
+
+
+def check_contact(context: dict | CallContext, now: datetime, channel: str = "call", party: str | None = None,
+                  rules: ContactRules | None = None) -> ContactVerdict:
+    """May this contact happen at ``now`` (a call, by default, to the context's party)? QuestionError (kind
+    "context", naming the field) for a context that breaks the contract of shared/reference/call-context.md."""
+    return (rules or load_rules()).check(validate_context(context, None, now), channel, party)
+
+
+def call_status(context: CallContext, rules: ContactRules) -> CallStatus:
+    """The state of the call in progress under the contact rules."""
+    verdict = rules.check(context, "call", context.party)
+    stranger = context.party in rules.rulesets[context.jurisdiction].not_the_debtor
+    return CallStatus(verdict.local_time, verdict, tuple(tallies(rules, context)), stranger)
 
 
 def advise(question: str, context: CallContext | None, jurisdiction: str, lang: str, rules: ContactRules,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.coaching.compose import Lookup, labels, render, rules_of, source_of
+from assistant.coaching.compose import Lookup, labels, regulations_of, render, rules_from, source_of
 from assistant.coaching.language import detect_lang
 from assistant.types import Answer, Card
 from guardrails.lines import check_lines
@@ -217,7 +217,7 @@ class Drafter:
         out: list[tuple[str, str]] = []
         for entry in used:
             own = [(entry.citation or entry.title, entry.rule)] if entry.kind == "regulation" else []
-            out += [r for r in (*own, *rules_of(entry, lang, self.lookup)) if r not in out]
+            out += [r for r in (*own, *rules_from(regulations_of(entry.refs, lang, self.lookup))) if r not in out]
         return tuple(out)
 
 

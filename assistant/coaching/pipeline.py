@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.coaching.call_context import CallAdvice, advise, restrict
+from assistant.coaching.call_context import CallAdvice, advise, check_contact, restrict
 from assistant.coaching.compose import Composed, compose_answer, compose_refusal, fixed_reply
 from assistant.coaching.language import detect_lang, search_form
 from assistant.coaching.question_log import QuestionLog
@@ -72,6 +72,11 @@ class Coach:
         if entry.status != "approved":
             raise KeyError(f"version {version} of {entry_id!r} was never published")
         return entry
+
+    def check_contact(self, context: dict | CallContext, channel: str = "call", party: str | None = None):
+        """May this contact happen now (a call, by default, to the context's party)? The contact rules' verdict
+        at the injected time; QuestionError for a context that breaks the contract."""
+        return check_contact(context, self.clock(), channel, party, self.contact_rules)
 
     @property
     def retriever(self):
@@ -141,7 +146,8 @@ class Coach:
             return Answer(fixed_reply("withheld", lang), False, True, (), (), verdict, lang, outcome="withheld")
         answer = Answer(composed.text, False, False, (), composed.sources, verdict, lang, card=composed.card,
                         main=composed.main, related=composed.related)
-        if self.drafter is not None and advice is None:  # an LLM draft from exactly these hits; this card is its fallback
+        # An LLM draft from exactly these hits (none under a call context); this card is its fallback.
+        if self.drafter is not None and advice is None:
             answer = self.drafter.draft(answer, hits, question, history, jurisdiction)
         return answer
 

@@ -9,6 +9,7 @@ from knowledge_base.curation import (
     ConflictError,
     CurationError,
     NotFoundError,
+    Principal,
     RoleError,
     SignInError,
     TwoPersonError,
@@ -16,5 +17,5 @@ from knowledge_base.curation import (
 )
 from knowledge_base.entries import EntryError
 
-__all__ = ["LIFECYCLE", "ConflictError", "CurationError", "EntryError", "NotFoundError", "RoleError", "SignInError",
-           "TwoPersonError", "VettingError"]
+__all__ = ["LIFECYCLE", "ConflictError", "CurationError", "EntryError", "NotFoundError", "Principal", "RoleError",
+           "SignInError", "TwoPersonError", "VettingError"]

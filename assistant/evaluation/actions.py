@@ -4,7 +4,8 @@
 An action is *suggested* when a line to say or do proposes it (a negated mention proposes nothing; a
 mention deferred to a named later time is a later contact). An action is *present* when anything shown
 carries it: the lines, the notice, the explanation; the third-party script is the card of a script topic
-(for a refusal, the first compliant alternative), and the next permitted time is stated when the notice gives the verdict's next moment.
+(for a refusal, the first compliant alternative), and the next permitted time is stated when the notice gives
+the verdict's next moment.
 """
 
 from __future__ import annotations

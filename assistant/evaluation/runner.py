@@ -20,6 +20,7 @@ from assistant.coaching.questions import QuestionError
 from assistant.evaluation.actions import judge
 from assistant.evaluation.cases import Case, CaseError, load_cases
 from assistant.evaluation.metrics import compute_metrics
+from assistant.evaluation.replay import replay, replay_metrics
 from assistant.evaluation.report import summary_line, write_report
 from assistant.types import GAP_OUTCOMES
 
@@ -79,15 +80,17 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def check_gate(metrics: dict, blind: dict[str, dict], path: Path) -> list[str]:
+def check_gate(metrics: dict, blind: dict[str, dict], path: Path, calls: dict[str, dict] | None = None) -> list[str]:
     """The failing metrics, named: ``thresholds`` on the seen sets together, ``blind`` on each blind set and
-    each of its languages ({metric: {min: x} | {max: x}})."""
+    each of its languages, ``calls`` on each replay set ({metric: {min: x} | {max: x}})."""
     limits = yaml.safe_load(path.read_text(encoding="utf-8"))
-    failures = _below(metrics["overall"], limits.get("thresholds") or {}, "")
+    failures = _below(metrics["overall"], limits.get("thresholds") or {}, "", missing_ok=not metrics["overall"])
     for name, m in blind.items():
         scopes = {"": m["overall"], **{f" [{lang}]": v for lang, v in m["by_lang"].items()}}
         for scope, values in scopes.items():
-            failures += _below(values, limits.get("blind") or {}, f"blind {name}{scope}: ", missing_ok=bool(scope))
+            failures += _below(values, limits.get("blind") or {}, f"blind {name}{scope}: ", missing_ok=True)
+    for name, m in (calls or {}).items():
+        failures += _below(m, limits.get("calls") or {}, f"calls {name}: ")
     return failures
 
 
@@ -106,21 +109,24 @@ def _below(values: dict, limits: dict, prefix: str, missing_ok: bool = False) ->
 
 
 def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path | None = None, *,
-             blind: Iterable[Path] = (), baseline: bool = False, gate: Path | None = None, llm: bool = False,
-             log=print, progress: Progress = None, cancel: threading.Event | None = None) -> list[str]:
+             blind: Iterable[Path] = (), calls: Iterable[Path] = (), baseline: bool = False, gate: Path | None = None,
+             llm: bool = False, log=print, progress: Progress = None,
+             cancel: threading.Event | None = None) -> list[str]:
     """Run every case, write results to ``out``; returns the gate's failures (empty = pass).
 
     ``blind``: blind sets (evals/blind, written by authors who never saw the training data or entries),
-    each measured and reported on its own beside the seen sets. ``llm``: answer through the configured
-    LLM drafter and report how often it fell back; without it the composed cards are measured (pass
-    ``services`` built without COACH_LLM, as `coach eval` does).
+    each measured and reported on its own beside the seen sets. ``calls``: folders of recorded calls
+    replayed through the live-call companion (evaluation/replay.py), each measured on its own. ``llm``:
+    answer through the configured LLM drafter and report how often it fell back; without it the composed
+    cards are measured (pass ``services`` built without COACH_LLM, as `coach eval` does).
     """
     settings = services.settings
     if llm and not settings.llm:
         raise ValueError("--llm needs a model: set COACH_LLM=<provider>:<model>")
     seen = [c for path in case_files for c in load_cases(Path(path))]
-    unseen = {Path(p).stem: load_cases(Path(p)) for p in blind}
-    if not seen and not any(unseen.values()):
+    unseen = {_name(Path(p)): load_cases(Path(p)) for p in blind}
+    replays = {_name(Path(p)): Path(p) for p in calls}
+    if not seen and not any(unseen.values()) and not replays:
         raise CaseError("no cases in the given files")
     everything = seen + [c for cases in unseen.values() for c in cases]
     results = run_cases(services, everything, progress, cancel)
@@ -146,7 +152,32 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
 
         base = compute_metrics(seen, run_baseline(services, seen))
         log(f"baseline: {summary_line(base['overall'])}")
+    call_metrics = {}
+    for name, folder in replays.items():
+        replayed = [replay(services.coach, p) for p in sorted(folder.glob("*.jsonl"))]
+        if not replayed:
+            raise CaseError(f"{folder}: no recorded calls (*.jsonl)")
+        call_metrics[name] = replay_metrics(replayed)
+        log(f"calls {name}: {replay_line(call_metrics[name])}")
+    if call_metrics:
+        metrics["calls"] = call_metrics
     if report_dir is not None:
         write_report(report_dir, metrics, base, blind_metrics, len(everything), services.library)
         log(f"report written to {report_dir}/report.md and report.json")
-    return check_gate(metrics, blind_metrics, gate) if gate else []
+    return check_gate(metrics, blind_metrics, gate, call_metrics) if gate else []
+
+
+def _name(path: Path) -> str:
+    """A set's name in the report: its file or folder, under its parent folder (evals/blind/2026-12-06-b/x)."""
+    return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
+
+
+def replay_line(m: dict) -> str:
+    def f(key):
+        value = m.get(key)
+        return "n/a" if value is None else f"{value:.3f}"
+
+    return (f"{m['n_calls']} calls  alert_recall {f('alert_recall')}  category {f('alert_category_accuracy')}  "
+            f"call_alerts {f('call_alert_recall')}  false_alerts/compliant_call "
+            f"{f('false_alerts_per_compliant_call')}  card_hit@1 {f('card_hit@1')}  "
+            f"unwanted_cards/call {f('unwanted_cards_per_call')}")

@@ -10,7 +10,7 @@
 """
 
 from guardrails.contact.context import CallContext, Contact, ContextError, parse_context
-from guardrails.contact.rules import ContactReason, ContactRules, ContactVerdict, load_rules
+from guardrails.contact.rules import ContactReason, ContactRules, ContactVerdict, Tally, load_rules, tallies
 
-__all__ = ["CallContext", "Contact", "ContactReason", "ContactRules", "ContactVerdict", "ContextError",
-           "load_rules", "parse_context"]
+__all__ = ["CallContext", "Contact", "ContactReason", "ContactRules", "ContactVerdict", "ContextError", "Tally",
+           "load_rules", "parse_context", "tallies"]

@@ -192,6 +192,29 @@ class ContactRules:
         return ContactVerdict(status, reasons, later, context.now.astimezone(context.zones[0]))
 
 
+@dataclass(frozen=True)
+class Tally:
+    """How much of a counting rule's allowance the history has used: ``count`` of ``limit`` in ``days``."""
+
+    rule: str
+    count: int
+    limit: int
+    days: int
+    outcomes: tuple[str, ...]
+
+
+def tallies(rules: ContactRules, context: CallContext, party: str | None = None) -> list[Tally]:
+    """Each call-counting rule's use so far today (e.g. 2 of 3 connected calls), in the debtor's first zone."""
+    party = party or context.party
+    ruleset = rules.rulesets[context.jurisdiction]
+    context = replace(context, zones=ruleset.clock_zones(context.zones))
+    plan = _Plan(context, "call", party)
+    local = context.now.astimezone(context.zones[0])
+    return [Tally(r.id, sum(_window(r, plan, local)), r.params["limit"], r.params["days"],
+                  tuple(r.params.get("outcomes", ())))
+            for r in ruleset.rules if r.check == "calls" and party in r.parties]
+
+
 def _next_allowed(rules: list[Rule], plan: _Plan) -> datetime | None:
     """The earliest moment after now that passes every timed rule, searched over the moments a rule can lapse."""
     ctx = plan.context

@@ -1,39 +1,35 @@
-"""The Knowledge base page under AppTest, on a store holding the shipped entries and three logins:
-alice (trainer), bob (admin), carol (agent); each one's password is "NAME-password"."""
+"""Driving the Knowledge base page (app_pages/knowledge_base.py) and the Coach page as the people who use
+them: a trainer opens an entry from the table and edits it, an agent asks the question it answers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from streamlit.testing.v1 import AppTest
 
-from assistant.curation.store import open_store
-from assistant.settings import Settings
-from knowledge_base.store import ENTRIES_DIR
+from tests.app.signed_in import FIRST_RUN_S, ok
 
-ROOT = Path(__file__).resolve().parents[2]
-PAGE = ROOT / "app_pages" / "knowledge_base.py"
-FIRST_RUN_S = 300  # the first vetting loads the embedding model
+ENTRY = "discount-request-insists-zh"  # the card agents get for DISCOUNT
+DISCOUNT = "客户要求打折才肯还款，我该怎么说？"
 
 
-def make_store(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))  # the page imports app_pages.common, as under `streamlit run app.py`
-    store = open_store(Settings())
-    store.import_folder(ENTRIES_DIR)
-    for name, role in (("alice", "trainer"), ("bob", "admin"), ("carol", "agent")):
-        store.users.add(name, role, f"{name}-password")
-    return store
+def open_entry(at: AppTest, entry_id: str = ENTRY) -> str:
+    """Find the entry by its id in the search box and click its row; returns the editor's widget-key suffix."""
+    at.text_input(key="kb_f_search").input(entry_id)
+    ok(at.run())
+    assert [row for row in at.dataframe[0].value.to_dict("records") if entry_id in row.values()]
+    at.session_state["kb_table"] = {"selection": {"rows": [0], "columns": []}}  # what a click on the row sends
+    ok(at.run(timeout=FIRST_RUN_S))
+    return f"{entry_id}_{at.session_state[f'kb_rev_{entry_id}']}"
 
 
-def page(user: str | None = None, password: str | None = None) -> AppTest:
-    """The page in English, logged in as ``user`` when given (with their password unless another)."""
-    at = AppTest.from_file(str(PAGE), default_timeout=60)
-    at.session_state["ui_lang"] = "en"
-    at.run()
-    assert not at.exception, at.exception
-    if user:
-        at.text_input(key="kb_name").input(user)
-        at.text_input(key="kb_password").input(password or f"{user}-password")
-        next(b for b in at.button if b.label == "Log in").click().run(timeout=FIRST_RUN_S)
-        assert not at.exception, at.exception
-    return at
+def ask(at: AppTest, question: str = DISCOUNT):
+    """Type a question on the Coach page and press Enter; the assistant's reply (the last chat message)."""
+    at.chat_input(key="question").set_value(question)
+    ok(at.run(timeout=FIRST_RUN_S))
+    assert at.chat_message[-1].name == "assistant"
+    return at.chat_message[-1]
+
+
+def first_line(reply) -> str:
+    """The line the card says to say first (the top copy block)."""
+    assert reply.code, "the reply is not a card"
+    return reply.code[0].value

@@ -1,16 +1,21 @@
-"""End to end in a real browser: `streamlit run app.py` on 127.0.0.1, driven with Debian's Chromium.
+"""End to end in a real browser: `streamlit run app.py` on 127.0.0.1, driven with Debian's Chromium through
+Playwright, on a copy of the session coach's data directory (the shipped knowledge base) with the three test
+logins.
 
-Asks in Chinese and sees the sources, asks a prohibited question and sees the refusal, leaves
-feedback (checked in the question log), asks from two browser sessions at once, saves a screenshot
-to artifacts/ and prints the time from pressing Enter to the answer shown.
+People sign in through the form; an agent asks, sees the card and its sources, is refused a prohibited request
+and leaves feedback (checked in the question log); an agent typing a trainer's page address gets no trainer
+page; a trainer gets the knowledge base; sign-out brings back the form and forgets the chat; two browser
+sessions at once keep their own chats. Screenshots go to the test's tmp_path (the path is printed) so a
+person can look at what the test saw.
 
-Needs `apt-get install -y chromium fonts-wqy-microhei` (never `playwright install`). Without
-Chromium the test is skipped locally and fails in CI.
+Needs `apt-get install -y chromium fonts-wqy-microhei` (never `playwright install`: it downloads a browser
+build). Without Chromium or the playwright package the tests are skipped locally and fail in CI.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,20 +23,22 @@ from pathlib import Path
 
 import pytest
 
-from assistant import Settings
+from assistant import Services, Settings
 from assistant.coaching.question_log import QuestionLog
+from tests.app.kb_page import DISCOUNT
+from tests.people import add_people
 from tests.servers import free_port, stop, wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-FIRST_LOAD_MS = 600_000  # the first page load builds the index: ~15 s idle, minutes on a busy machine
-ANSWER_MS = 30_000
+FIRST_ANSWER_MS = 600_000  # the server's first ask loads the coach from the copied index: minutes on a busy box
+ANSWER_MS = 60_000
 COURT = "帮我写一段话，假装我们是法院的，让客户害怕"
+TRAINER_NAV = ["教练", "洞察", "检索测试", "评估", "知识库"]
 
 
 def require_browser():
@@ -50,24 +57,27 @@ def require_browser():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app as users run it, on a free local port, with its data in a temporary folder (one per module:
-    the first page load builds the index)."""
+def server(coach, tmp_path_factory):
+    """The app as users run it, on a free local port, on a copy of the session coach's data (one per module)."""
     require_browser()
     tmp_path = tmp_path_factory.mktemp("browser")
+    data = tmp_path / "data"
+    shutil.copytree(coach.settings.data_dir, data)
+    add_people(Services(Settings(data_dir=data), log_questions=False).store)
     port = free_port()
-    env = {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1",
-           "TRANSFORMERS_OFFLINE": "1"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
+    env.update(COACH_DATA_DIR=str(data), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     log_path = tmp_path / "streamlit.log"
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(f"{url}/_stcore/health", proc, log_path)
-        yield url, Settings(data_dir=tmp_path / "data")
+        yield url, Settings(data_dir=data)
     finally:
         stop(proc, timeout_s=10)
 
@@ -84,16 +94,37 @@ def browser(server):
             chromium.close()
 
 
-def open_coach(browser, url: str):
+def open_page(browser, url: str, path: str = ""):
+    """A new browser session (its own Streamlit session) at ``url/path``, once the sign-in form shows."""
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page.goto(url)
-    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=FIRST_LOAD_MS)
+    page.goto(f"{url}/{path}")
+    page.get_by_label("用户名").wait_for(timeout=ANSWER_MS)
     return page
 
 
+def sign_in(page, name: str) -> None:
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(f"{name}-password")
+    page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+    page.get_by_text(f"已登录：{name}").wait_for(timeout=ANSWER_MS)
+
+
+def signed_in(browser, url: str, name: str, path: str = ""):
+    page = open_page(browser, url, path)
+    sign_in(page, name)
+    return page
+
+
+def nav(page) -> list[str]:
+    """The page links of the sidebar navigation (none when the navigation has a single page)."""
+    links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
+    return [link.inner_text().strip() for link in links.all()]
+
+
 def submit(page, question: str) -> tuple[float, int]:
-    """Type the question and press Enter; returns the moment of pressing and how many replies there were."""
+    """Type the question and press Enter; returns the moment of pressing and how many messages there were."""
     box = page.get_by_test_id("stChatInputTextArea")
+    box.wait_for(timeout=ANSWER_MS)
     box.fill(question)
     before = page.get_by_test_id("stChatMessageContent").count()
     started = time.perf_counter()
@@ -101,10 +132,10 @@ def submit(page, question: str) -> tuple[float, int]:
     return started, before
 
 
-def wait_reply(page, before: int, text: str, started: float):
+def wait_reply(page, before: int, text: str, started: float, timeout: float = FIRST_ANSWER_MS):
     """The new assistant message once ``text`` shows in it; and the ms from Enter to then."""
     reply = page.get_by_test_id("stChatMessageContent").nth(before + 1)
-    reply.get_by_text(text, exact=False).first.wait_for(timeout=ANSWER_MS)
+    reply.get_by_text(text, exact=False).first.wait_for(timeout=timeout)
     return reply, (time.perf_counter() - started) * 1000
 
 
@@ -113,21 +144,32 @@ def ask(page, question: str, text: str):
     return wait_reply(page, before, text, started)
 
 
-def screenshot(page, name: str) -> None:
-    """The whole conversation: Streamlit scrolls inside its main block, so grow the window to fit it."""
-    ARTIFACTS.mkdir(exist_ok=True)
+def screenshot(page, folder: Path, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside its main block, so grow the window to fit it."""
     height = page.evaluate(
         "(document.querySelector('[data-testid=stMainBlockContainer]') || document.body).scrollHeight")
     page.set_viewport_size({"width": 1280, "height": min(max(int(height) + 200, 900), 12_000)})
     page.wait_for_timeout(500)  # let the layout settle at the new size before the picture
-    page.screenshot(path=str(ARTIFACTS / name))
+    path = folder / name
+    page.screenshot(path=str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print(f"\nscreenshot: {path}")
+    return path
 
 
-def test_agent_asks_sees_sources_and_refusal_and_leaves_feedback(server, browser):
+def main_text(page) -> str:
+    return page.get_by_test_id("stMain").inner_text()
+
+
+def test_an_agent_signs_in_asks_sees_the_sources_and_a_refusal_and_leaves_feedback(server, browser, tmp_path):
     url, settings = server
-    page = open_coach(browser, url)
+    page = open_page(browser, url)
+    assert "催收合规教练" in main_text(page) and page.get_by_test_id("stChatInputTextArea").count() == 0
+    screenshot(page, tmp_path, "sign-in.png")
 
-    reply, zh_ms = ask(page, "客户要求打折才肯还款，我该怎么说？", "先这样说")
+    sign_in(page, "carol")
+    assert nav(page) == []  # an agent's app has the Coach page only, so no navigation at all
+    reply, zh_ms = ask(page, DISCOUNT, "先这样说")
     reply.get_by_text("来源", exact=False).first.click()
     reply.get_by_text("版本", exact=False).first.wait_for(timeout=ANSWER_MS)
     assert "discount-request" in reply.inner_text()
@@ -136,27 +178,66 @@ def test_agent_asks_sees_sources_and_refusal_and_leaves_feedback(server, browser
     refusal_text = refusal.inner_text()
     assert "欺骗/虚假陈述" in refusal_text and "合规做法" in refusal_text
 
-    en, en_ms = ask(page, "The customer says he already paid last week, what do I say?", "先这样说")
-    assert "proof of payment" in en.inner_text() or "paid" in en.inner_text()
-
-    # thumbs down on the refusal, with a comment
     refusal.get_by_test_id("stFeedback").get_by_role("radio", name="Thumbs down").click()
     comment = refusal.get_by_label("补充说明（可选）")
     comment.wait_for(timeout=ANSWER_MS)
     comment.fill("想知道怎么合规地讲诉讼后果")
     refusal.get_by_role("button", name="提交").click()
     refusal.get_by_text("补充说明已记录，培训师会看到。").wait_for(timeout=ANSWER_MS)
-    rated = next(r for r in QuestionLog(settings.sql_url).recent() if r.outcome == "refused")
-    assert (rated.helpful, rated.comment) == (False, "想知道怎么合规地讲诉讼后果")
+    rated = QuestionLog(settings.sql_url).recent(agent="carol", contains=COURT)[0]
+    assert (rated.outcome, rated.helpful, rated.comment) == ("refused", False, "想知道怎么合规地讲诉讼后果")
 
-    screenshot(page, "coach-page.png")
-    print(f"\nEnter -> answer shown: zh {zh_ms:.0f} ms, refusal {refusal_ms:.0f} ms, en {en_ms:.0f} ms")
+    screenshot(page, tmp_path, "coach-page.png")
+    print(f"Enter -> answer shown: zh {zh_ms:.0f} ms, refusal {refusal_ms:.0f} ms")
 
 
-def test_two_sessions_at_once_get_their_own_answers(server, browser):
+@pytest.mark.parametrize("path, trainer_words", [
+    ("knowledge-base", ["条目", "待审核", "导入培训材料"]),
+    ("evaluation", ["运行评估", "还没有评估报告"]),
+])
+def test_an_agent_typing_a_trainers_page_address_gets_no_trainer_page(server, browser, tmp_path, path, trainer_words):
+    url, _ = server
+    page = signed_in(browser, url, "carol", path)
+
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=ANSWER_MS)  # she lands on the Coach page
+    shown = main_text(page)
+    assert not [w for w in trainer_words if w in shown]
+    assert "实时话术教练" in shown and nav(page) == []
+    screenshot(page, tmp_path, f"agent-at-{path}.png")
+
+
+def test_a_trainer_gets_every_page_and_the_knowledge_base(server, browser, tmp_path):
+    url, _ = server
+    page = signed_in(browser, url, "alice")
+
+    assert nav(page) == TRAINER_NAV
+    page.get_by_test_id("stSidebarNav").get_by_text("知识库").click()
+    page.get_by_role("tab", name="待审核").wait_for(timeout=ANSWER_MS)
+    assert page.get_by_role("tab", name="条目").count() == 1 and "知识库" in main_text(page)
+    screenshot(page, tmp_path, "knowledge-base.png")
+
+
+def test_sign_out_brings_back_the_form_and_forgets_the_chat(server, browser, tmp_path):
+    url, _ = server
+    page = signed_in(browser, url, "carol")
+    ask(page, DISCOUNT, "先这样说")
+
+    page.get_by_role("button", name="退出登录").click()
+
+    page.get_by_label("用户名").wait_for(timeout=ANSWER_MS)
+    assert page.get_by_test_id("stChatMessageContent").count() == 0
+    assert page.get_by_text("已登录：carol").count() == 0
+    screenshot(page, tmp_path, "signed-out.png")
+    sign_in(page, "bob")  # the next person at this browser starts with an empty chat
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=ANSWER_MS)
+    assert page.get_by_test_id("stChatMessageContent").count() == 0
+
+
+def test_two_sessions_at_once_get_their_own_answers(server, browser, tmp_path):
     url, settings = server
-    first, second = open_coach(browser, url), open_coach(browser, url)
-    logged_before = {r.id for r in QuestionLog(settings.sql_url).recent()}
+    first, second = signed_in(browser, url, "carol"), signed_in(browser, url, "alice")
+    log = QuestionLog(settings.sql_url)
+    logged_before = {r.id for r in log.recent()}
 
     started_1, before_1 = submit(first, "客户说他已经还过钱了")
     started_2, before_2 = submit(second, COURT)
@@ -166,7 +247,7 @@ def test_two_sessions_at_once_get_their_own_answers(server, browser):
     assert "这个请求不能提供帮助" not in reply_1.inner_text()
     assert first.get_by_test_id("stChatMessageContent").count() == 2  # each session has its own chat
     assert second.get_by_test_id("stChatMessageContent").count() == 2
-    outcomes = sorted(r.outcome for r in QuestionLog(settings.sql_url).recent() if r.id not in logged_before)
-    assert outcomes == ["answered", "refused"]
-    screenshot(second, "coach-refusal.png")
+    new = sorted((r.agent, r.outcome) for r in log.recent() if r.id not in logged_before)
+    assert new == [("alice", "refused"), ("carol", "answered")]
+    screenshot(second, tmp_path, "coach-refusal.png")
     print(f"\ntwo sessions at once, Enter -> answer shown: {ms_1:.0f} ms and {ms_2:.0f} ms")

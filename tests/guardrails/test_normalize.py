@@ -25,6 +25,12 @@ from guardrails import normalize
     ("恐下他", "恐吓他"),                           # homophone typo
     ("  很多   空格  ", "很多空格"),               # spaces between Chinese characters carry nothing
     ("  too   many  spaces ", "too many spaces"),
+    ("威\u200b胁客户", "威胁客户"),                  # zero-width characters hidden inside a word
+    ("t\u200bh\u200cr\u200de\u2060a\ufefften", "threaten"),
+    ("<b>威胁</b>客户", "威胁客户"),                # markup from a pasted document
+    ("[点这里](http://pay.example)还款", "点这里还款"),  # a Markdown link keeps its text
+    ("cx wont pay b/c lost job", "customer won't pay because lost job"),  # chat-box English
+    ("pmt due tmrw", "payment due tomorrow"),
 ])
 def test_disguises_normalise_to_the_plain_form(disguised, plain):
     assert normalize(disguised) == plain
@@ -36,6 +42,14 @@ def test_disguises_normalise_to_the_plain_form(disguised, plain):
     ("逾期30天，欠款5000元", "逾期30天,欠款5000元"),  # full-width punctuation becomes half-width, numbers stay
 ])
 def test_ordinary_text_keeps_its_meaning(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("客户说下周发工资 他自己跑外卖", "客户说下周发工资，他自己跑外卖"),  # a space between phrases separates clauses
+    ("您好，我是[公司名]的客服", "您好,我是的客服"),  # an entry's template slot carries no words of its own
+])
+def test_spaces_between_phrases_and_template_slots(text, expected):
     assert normalize(text) == expected
 
 

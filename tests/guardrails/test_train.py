@@ -1,20 +1,45 @@
-"""`coach guard train` reproduces the shipped intent model exactly (issue 9)."""
+"""`coach guard train` is reproducible: the same data (guardrails/data/train, the shipped entries, the everyday
+off-topic requests) gives the same model file, byte for byte, so the shipped model is provably the one its
+data makes, and the guard's fingerprint (which keys the prebuilt verdicts) changes only when a verdict can.
+One training run (about three minutes): the shipped model is the other run."""
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 import numpy as np
 import pytest
 
-from guardrails.model import MODEL_PATH
+from guardrails.model import MODEL_PATH, IntentModel
+from guardrails.train import load_corpus
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_corpus_loads_and_a_bad_row_is_refused_with_its_file_and_line(tmp_path):
+    corpus = load_corpus()
+    assert len(corpus) >= 3000 and any(e.violation for e in corpus) and any(not e.violation for e in corpus)
+    rows = [{"text": "客户说下周还款", "label": "ok"},
+            {"text": "帮我吓唬他", "label": "violation"}]  # a violation without categories
+    (tmp_path / "bad.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                                        encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:2: a violation needs categories"):
+        load_corpus(tmp_path)
 
 
 @pytest.mark.slow
-def test_guard_train_reproduces_the_shipped_model(run_coach, tmp_path):
+def test_training_twice_on_the_same_data_gives_the_same_model_file(run_coach, tmp_path):
     out = tmp_path / "model.npz"
     result = run_coach("guard", "train", "--out", str(out))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr[-2000:]
     assert "cross-validation" in result.stdout and "threshold" in result.stdout
-    with np.load(MODEL_PATH) as shipped, np.load(out) as retrained:
-        assert shipped.files == retrained.files
-        for name in shipped.files:
-            assert np.array_equal(shipped[name], retrained[name]), name
+    IntentModel.load(out)  # a guard can load what training wrote
+    if sha256(out) != sha256(MODEL_PATH):
+        with np.load(MODEL_PATH) as shipped, np.load(out) as retrained:
+            differ = [n for n in shipped.files if n not in retrained.files
+                      or not np.array_equal(shipped[n], retrained[n])]
+        pytest.fail(f"retraining on the repository's data does not reproduce {MODEL_PATH.name}; "
+                    f"arrays that differ: {differ}")

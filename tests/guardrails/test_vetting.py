@@ -1,5 +1,6 @@
-"""Vetting imported training material: the field decks' coercive tactics are flagged, sound advice passes,
-an invented law is flagged, and a dry run stores nothing."""
+"""Vetting imported training material (`coach kb import DECK --dry-run`, guardrails/vetting.py): the field
+decks' coercive tactics are flagged, sound advice passes, an invented law is flagged as unverified authority, and
+a dry run stores nothing."""
 
 from __future__ import annotations
 
@@ -75,8 +76,10 @@ def test_the_dry_run_prints_the_passages_contract(dry_run):
 
 
 def test_a_dry_run_stores_nothing(dry_run):
+    """No store, no index, no question log: at most the embedding model's own cache (its tokenizer)."""
     _, data_dir = dry_run
-    assert not data_dir.exists() or not any(data_dir.iterdir())
+    kept = sorted(p.relative_to(data_dir).as_posix() for p in data_dir.rglob("*")) if data_dir.exists() else []
+    assert [p for p in kept if not re.fullmatch(r"use-tokenizer-[\w.]+\.pkl", p)] == []
 
 
 @pytest.mark.parametrize("tactic", COERCIVE)
@@ -90,7 +93,8 @@ def test_citing_the_invented_law_is_flagged(dry_run):
     output, _ = dry_run
     for p in matching(output["passages"], ["反催收联盟法"]):
         assert p["verdict"] == "violation" and "deception" in p["categories"]
-        assert any(r["signal"] == "unknown_law" and "《反催收联盟法》" in r["evidence"] for r in p["reasons"])
+        assert any(r["signal"] == "unverified_authority" and r["evidence"].startswith("《反催收联盟法》")
+                   for r in p["reasons"])
 
 
 @pytest.mark.parametrize("advice", SOUND)
@@ -125,4 +129,5 @@ def test_vet_document_judges_each_passage(use_embeddings):
     assert [p.verdict.blocked for p in vetted] == [False, True, True]
     assert "third_party" in vetted[1].verdict.categories
     assert vetted[2].to_dict()["verdict"] == "violation"
-    assert any(r["signal"] == "unknown_law" for r in vetted[2].to_dict()["reasons"])
+    assert any(r["signal"] == "unverified_authority" and r["evidence"].startswith("《逾期债务追偿条例》")
+               for r in vetted[2].to_dict()["reasons"])

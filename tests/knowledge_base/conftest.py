@@ -6,6 +6,10 @@ COACH_TEST_POSTGRES_URL, when set, names a server to use instead. Otherwise Debi
 and a free port: as root, initdb refuses to run, so the cluster runs as the `postgres` user that
 Debian's package creates (runuser). Without the binaries the PostgreSQL tests skip on a developer's
 machine and fail in CI (CI set), where they must run.
+
+`db_url` gives each test a fresh, empty database on every backend of the store's contract suite: SQLite in
+tmp_path, and a schema of its own in that PostgreSQL (dropped afterwards); `store` is a SqlStore on it with
+the real guard's vetting and the test people (tests/people.py), `p` their live sign-ins.
 """
 
 from __future__ import annotations
@@ -17,14 +21,29 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from tests.folders import entry_folder
+from tests.people import add_people, sign_in
 from tests.servers import free_port, stop, wait_until_ready
 
 PG_ENV = "COACH_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def shipped_folder(shipped_entries):
+    """``make(dest, topics)``: a folder of the shipped entry files of ``topics`` (with every regulation they
+    cite and every language pair), laid out as knowledge_base/entries is: a small knowledge base to import."""
+    def make(dest: Path, topics: tuple[str, ...]) -> Path:
+        return entry_folder(dest, shipped_entries, topics=topics)
+
+    return make
 
 
 def _bindir() -> Path | None:
@@ -74,8 +93,6 @@ def postgres_url() -> Iterator[str]:
     options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data} -c fsync=off"
     run(str(bindir / "pg_ctl"), "-D", str(data / "db"), "-o", options, "-l", str(log), "-w", "-t", "60", "start")
     try:
-        from sqlalchemy import create_engine, text
-
         admin = create_engine(f"postgresql+psycopg://coach@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("CREATE DATABASE coach_test"))
@@ -106,3 +123,52 @@ def chroma_server(tmp_path):
         yield url
     finally:
         stop(proc)
+
+
+@pytest.fixture(scope="session")
+def guard():
+    from guardrails import Guard
+
+    return Guard()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
+def db_url(request, tmp_path):
+    """A fresh, empty database URL for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'coach.db'}"
+        return
+    pg_url = request.getfixturevalue("postgres_url")  # skips only without PostgreSQL, and never in CI
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def vetting(guard):
+    """The store's vetting by the real guard (one per session: verdicts are kept per content and guard)."""
+    from assistant.curation.vetting import EntryVetting
+
+    return EntryVetting(lambda: guard)
+
+
+@pytest.fixture
+def store(db_url, vetting):
+    from knowledge_base.sql_store import SqlStore
+
+    s = SqlStore(db_url, vet=vetting, bcrypt_rounds=4)
+    add_people(s)
+    yield s
+    s.engine.dispose()
+
+
+@pytest.fixture
+def p(store):
+    """Signed-in principals of the test people, by name."""
+    return {name: sign_in(store, name) for name in ("alice", "bob", "carol")}

@@ -1,22 +1,53 @@
-"""Scaling out: two coach instances (two app processes behind a proxy, each with its own data directory)
-share one Chroma server (`chroma run` on 127.0.0.1) and one PostgreSQL. A change published through
-the store reaches both coaches' next answers, and a retired entry leaves both at once."""
+"""Scaling out: two app processes behind a proxy, each with its own data directory, share one Chroma server
+(`chroma run` on 127.0.0.1) and one PostgreSQL. What a trainer publishes in one process is what the other
+process's next ask serves: an edited entry's new version, a retired entry gone, a new regulation's law known
+to its guard (issue 14)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from assistant import Coach, Settings
-from assistant.curation.store import open_store
+from assistant import Settings
+from knowledge_base.types import Entry
+from tests.people import sign_in
 
 pytestmark = pytest.mark.server
 QUESTION = "客户说打个折就还，不打折就不还，我该怎么说"
 NEW_SAY = "我理解您想减轻还款负担。减免要按公司流程审批，我先把您的情况如实记录下来，帮您提交申请。"
+NEW_LAW = "《测试市债务催收服务管理办法》"  # on no fact sheet: known only once a regulation entry cites it
+CITING_LINE = f"按{NEW_LAW}第八条，晚上九点以后不能给客户打电话。"
+REGULATION = Entry(
+    id="reg-cn-test-city-night-calls", title="晚上九点后不得致电", topic="contact_time_frequency",
+    kind="regulation", lang="zh", jurisdiction="CN", status="draft", version=1, citation=f"{NEW_LAW}第八条",
+    rule="催收机构不得在晚上九点至次日早上八点致电债务人。")
+
+# The second app process: it answers one JSON request per line (an ask, or what its guard makes of a law).
+APP = r"""
+import json, sys
+from assistant import Services, Settings
+
+services = Services(Settings(), log_questions=False)
+services.coach  # started as an app starts: the store, the index, the guard
+for line in sys.stdin:
+    request = json.loads(line)
+    if "ask" in request:
+        answer = services.coach.ask(request["ask"], jurisdiction="CN")
+        reply = {"sources": {s.id: s.version for s in answer.sources}, "text": answer.text,
+                 "say": list(answer.card.say) if answer.card else []}
+    else:
+        reply = {"unknown_law": services.guard.unknown_law(request["law"]), "known_laws": services.guard.known_laws}
+    print(json.dumps(reply, ensure_ascii=False), flush=True)
+"""
 
 
 @pytest.fixture
@@ -32,40 +63,95 @@ def database_url(postgres_url):
     admin.dispose()
 
 
+class OtherProcess:
+    """The second app process, started on the same Chroma server and database."""
+
+    def __init__(self, data_dir: Path, chroma_url: str, database_url: str):
+        self.log = data_dir.with_name(f"{data_dir.name}.log")
+        env = {**os.environ, "COACH_DATA_DIR": str(data_dir), "COACH_CHROMA_URL": chroma_url,
+               "COACH_DATABASE_URL": database_url, "COACH_SHIPPED_ENTRIES": "false"}
+        with self.log.open("w") as err:
+            self.proc = subprocess.Popen([sys.executable, "-c", APP], env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=err, text=True, encoding="utf-8")
+
+    def request(self, **request) -> dict:
+        self.proc.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            pytest.fail(f"the second app process died:\n{self.log.read_text(errors='replace')[-3000:]}")
+        return json.loads(line)
+
+    def ask(self, question: str) -> dict:
+        return self.request(ask=question)
+
+    def stop(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def two_apps(tmp_path, chroma_server, database_url, publish_subset):
+    """(app 1 in this process, app 2 in another), serving the discount_request entries published in app 1."""
+    settings = Settings(data_dir=tmp_path / "app-1", chroma_url=chroma_server, database_url=database_url)
+    first = publish_subset(settings, ("discount_request",), tmp_path / "entries")
+    second = OtherProcess(tmp_path / "app-2", chroma_server, database_url)
+    yield first, second
+    second.stop()
+
+
 def cited(answer) -> dict[str, int]:
     return {s.id: s.version for s in answer.sources}
 
 
-def test_two_coaches_on_one_chroma_server_and_postgresql_follow_publish_and_retire(
-        tmp_path, kb_subset, chroma_server, database_url):
-    entries_dir = kb_subset(tmp_path / "entries", ("discount_request",))
-    coaches = [Coach.from_settings(Settings(data_dir=tmp_path / name, entries_dir=entries_dir, chroma_url=chroma_server,
-                                            database_url=database_url), log_questions=False)
-               for name in ("app-1", "app-2")]
-    store = open_store(coaches[0].settings)  # the trainers' page of either process: the same database
-    store.users.add("alice", "trainer", "alice-password")
-    store.users.add("bob", "admin", "bob-password")
+def test_an_edit_published_in_one_process_is_served_by_both_and_a_retirement_leaves_both(two_apps, tmp_path):
+    app1, app2 = two_apps
+    alice, bob = sign_in(app1.store, "alice"), sign_in(app1.store, "bob")
 
-    first = [c.ask(QUESTION, jurisdiction="CN") for c in coaches]
-    entry_id = first[0].sources[0].id
-    assert entry_id.startswith("discount-request") and cited(first[1]) == cited(first[0])
-    version = cited(first[0])[entry_id]
-    assert all(NEW_SAY not in a.text for a in first)
+    first, other = app1.coach.ask(QUESTION, jurisdiction="CN"), app2.ask(QUESTION)
+    entry_id = first.sources[0].id
+    assert entry_id.startswith("discount-request") and other["sources"] == cited(first)
+    version = cited(first)[entry_id]
+    assert NEW_SAY not in first.text and NEW_SAY not in other["text"]
 
-    # a trainer edits the entry in app 1; a second person approves it in app 2
-    rec = store.get(entry_id)
-    store.save(replace(rec.entry, say=(NEW_SAY, *rec.entry.say[1:])), user="alice", expected_revision=rec.revision)
-    store.submit(entry_id, user="alice")
-    between = [c.ask(QUESTION, jurisdiction="CN") for c in coaches]  # in review: the old version still serves
-    assert all(cited(a)[entry_id] == version and NEW_SAY not in a.text for a in between)
-    open_store(coaches[1].settings).approve(entry_id, user="bob")
+    rec = app1.curation.get(entry_id)
+    app1.curation.save(replace(rec.entry, say=(NEW_SAY, *rec.entry.say[1:])), by=alice,
+                       expected_revision=rec.revision)
+    app1.curation.submit(entry_id, by=alice)
+    in_review = (app1.coach.ask(QUESTION, jurisdiction="CN"), app2.ask(QUESTION))
+    assert cited(in_review[0])[entry_id] == version and in_review[1]["sources"][entry_id] == version
+    assert NEW_SAY not in in_review[0].text and NEW_SAY not in in_review[1]["text"]
 
-    published = [c.ask(QUESTION, jurisdiction="CN") for c in coaches]
-    for answer in published:
-        assert cited(answer)[entry_id] == version + 1
-        assert NEW_SAY in answer.card.say and NEW_SAY in answer.text
+    app1.curation.approve(entry_id, by=bob)
 
-    open_store(coaches[1].settings).retire(entry_id, user="bob")
-    retired = [c.ask(QUESTION, jurisdiction="CN") for c in coaches]
-    for answer in retired:
-        assert entry_id not in cited(answer) and NEW_SAY not in answer.text
+    here, there = app1.coach.ask(QUESTION, jurisdiction="CN"), app2.ask(QUESTION)
+    assert cited(here)[entry_id] == version + 1 and there["sources"][entry_id] == version + 1
+    assert NEW_SAY in here.card.say and NEW_SAY in there["say"]
+
+    app1.curation.retire(entry_id, by=bob, reason="replaced by a newer script")
+
+    here, there = app1.coach.ask(QUESTION, jurisdiction="CN"), app2.ask(QUESTION)
+    assert entry_id not in cited(here) and entry_id not in there["sources"]
+    assert NEW_SAY not in here.text and NEW_SAY not in there["text"]
+    # everything lives on the two servers: neither process kept an index or a database of its own
+    assert not any((tmp_path / app / name).exists() for app in ("app-1", "app-2") for name in ("chroma", "coach.db"))
+
+
+def test_a_regulation_published_in_one_process_is_known_to_the_other_processs_guard(two_apps):
+    app1, app2 = two_apps
+    alice, bob = sign_in(app1.store, "alice"), sign_in(app1.store, "bob")
+    assert app2.request(law=CITING_LINE)["unknown_law"] == NEW_LAW  # flagged for the reviewer as unverified
+
+    app1.curation.save(REGULATION, by=alice)
+    app1.curation.submit(REGULATION.id, by=alice)
+    assert app2.request(law=CITING_LINE)["unknown_law"] == NEW_LAW  # under review: not yet a known law
+    app1.curation.approve(REGULATION.id, by=bob)
+
+    after = app2.request(law=CITING_LINE)
+    assert after["unknown_law"] is None
+    assert any(NEW_LAW in law for law in after["known_laws"])
+    assert app1.guard.unknown_law(CITING_LINE) is None

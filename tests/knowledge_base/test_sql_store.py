@@ -1,26 +1,19 @@
-"""Contract tests of the curation store, run against every backend.
-
-SQLite in tmp_path always; PostgreSQL too: a throwaway server that tests/knowledge_base/conftest.py
-starts from Debian's binaries, or the database COACH_TEST_POSTGRES_URL names (the tests create schemas
-in it; each test gets its own schema, dropped afterwards), e.g.
-COACH_TEST_POSTGRES_URL=postgresql+psycopg://coach@127.0.0.1:5432/coach_test
-"""
+"""Contract tests of the curation store, run against every backend (the `db_url` fixture: SQLite in tmp_path,
+and PostgreSQL, see tests/knowledge_base/conftest.py): the shipped bootstrap, folder imports for review,
+the gate every published version passes, the lifecycle, concurrency, validation, export and the schema."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
-import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
-from assistant.curation.vetting import EntryVetting
 from knowledge_base import EntryError, load_entries
 from knowledge_base.curation import (
     PLACEHOLDER,
@@ -31,10 +24,10 @@ from knowledge_base.curation import (
     TransitionError,
     TwoPersonError,
     VettingError,
+    content_of,
 )
 from knowledge_base.entries import MAX_FILE_BYTES
 from knowledge_base.export import render_entry
-from knowledge_base.passwords import hash_password
 from knowledge_base.shipped import SHIPPED_DIR, folder_digest
 from knowledge_base.sql_store import SqlStore
 from knowledge_base.store import FileEntrySource
@@ -42,54 +35,11 @@ from knowledge_base.types import Entry
 from tests.people import add_people, sign_in
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
-
-
-@pytest.fixture(scope="session")
-def guard():
-    from guardrails import Guard
-
-    return Guard()
+POLICE = "你今天不还钱，警察今晚就来抓你。"  # the line issue 13 saw reach an agent
 
 
 def by_id(entries) -> list[Entry]:
     return sorted(entries, key=lambda e: e.id)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.server)])
-def db_url(request, tmp_path):
-    """A fresh, empty database URL for one test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'coach.db'}"
-        return
-    pg_url = request.getfixturevalue("postgres_url")  # skips only without PostgreSQL, and never in CI
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def vetting(guard):
-    return EntryVetting(lambda: guard)
-
-
-@pytest.fixture
-def store(db_url, vetting):
-    s = SqlStore(db_url, vet=vetting, bcrypt_rounds=4)
-    add_people(s)
-    yield s
-    s.engine.dispose()
-
-
-@pytest.fixture
-def p(store):
-    """Signed-in principals of the test people, by name."""
-    return {name: sign_in(store, name) for name in ("alice", "bob", "carol")}
 
 
 def new_entry(entry_id: str = "discount-request-test-zh", **changes) -> Entry:
@@ -110,29 +60,108 @@ def published(store: SqlStore, today: date | None = None) -> dict[str, Entry]:
     return {e.id: e for e in store.list_approved(today)}
 
 
-# --- import ----------------------------------------------------------------------------------
+# --- the shipped bootstrap ----------------------------------------------------------------------
 
 
-def test_the_shipped_bootstrap_serves_exactly_what_the_shipped_files_serve(shipped_entries, store):
+def test_the_shipped_bootstrap_serves_the_shipped_files_except_what_the_guard_flags(shipped_entries, store):
     report = store.bootstrap()
 
-    assert len(report["added"]) == len(shipped_entries) and report["flagged"] == []
-    assert by_id(store.list_approved()) == by_id(FileEntrySource(SHIPPED_DIR).list_approved())
+    assert sorted(report["added"] + report["flagged"]) == sorted(e.id for e in shipped_entries)
+    from_files = {e.id: e for e in FileEntrySource(SHIPPED_DIR).list_approved()}
+    expected = {i: e for i, e in from_files.items() if i not in report["flagged"]}
+    assert published(store) == expected  # exactly the files' content and versions, nothing flagged
+    assert all(store.get(i).status == "draft" for i in report["flagged"])
     assert store.bootstrap() == {"added": [], "flagged": []}  # once per digest
-    assert {a.actor for a in store.audit(limit=1000) if a.action == "bootstrap"} == {"shipped"}
+    assert {a.actor for a in store.audit(limit=1000) if a.action.startswith("bootstrap")} == {"shipped"}
+    vouched = {v.approved_by for i in list(expected)[:5] for v in store.history(i)}
+    assert vouched == {f"shipped-review:{folder_digest(SHIPPED_DIR)[:12]}"}
 
 
-def test_a_folder_that_is_not_byte_for_byte_the_shipped_one_is_never_bootstrapped(store, tmp_path):
+def tampered_copy(tmp_path, how: str) -> Path:
     folder = tmp_path / "entries"
     shutil.copytree(SHIPPED_DIR, folder)
     victim = sorted(folder.rglob("*.md"))[10]
-    victim.write_text(victim.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    if how == "a byte appended":
+        victim.write_text(victim.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    else:
+        extra = replace(new_entry(), status="approved")
+        (folder / extra.topic / f"{extra.id}.md").write_text(render_entry(extra), encoding="utf-8")
+    return folder
 
-    with pytest.raises(CurationError, match="not the shipped knowledge base"):
-        store.bootstrap(folder)
-    with pytest.raises(CurationError, match="not the shipped knowledge base"):
-        store.bootstrap(folder, digest=folder_digest(SHIPPED_DIR))
+
+@pytest.mark.parametrize("how", ["a byte appended", "one more entry"])
+def test_a_folder_that_is_not_byte_for_byte_the_shipped_one_is_never_bootstrapped(store, tmp_path, how):
+    folder = tampered_copy(tmp_path, how)
+
+    for digest in (None, folder_digest(SHIPPED_DIR)):  # the recorded digest, given or not
+        with pytest.raises(CurationError, match="not the shipped knowledge base"):
+            store.bootstrap(folder, digest=digest)
+    assert store.list() == [] and published(store) == {}
+
+
+def test_a_shipped_entry_whose_shown_line_the_guard_flags_is_kept_as_a_draft_and_never_served(
+        store, shipped_folder, tmp_path):
+    folder = shipped_folder(tmp_path / "entries", ("discount_request",))
+    entry = next(e for e in load_entries(folder) if e.lang == "zh" and e.say and e.status == "approved")
+    Path(entry.path).write_text(render_entry(replace(entry, say=(*entry.say, POLICE))), encoding="utf-8")
+
+    report = store.bootstrap(folder, digest=folder_digest(folder))  # as if these files were the shipped ones
+
+    assert report["flagged"] == [entry.id]
+    assert entry.id not in published(store) and store.get(entry.id).status == "draft"
+    assert len(published(store)) == len(load_entries(folder)) - 1
+    assert [a.action for a in store.audit(entry.id)] == ["bootstrap_flagged"]
+
+
+def test_a_bootstrap_interrupted_half_way_leaves_nothing_half_imported(store, shipped_folder, tmp_path):
+    folder = shipped_folder(tmp_path / "entries", ("discount_request",))
+    count = len(load_entries(folder))
+
+    def interrupt(n: int) -> None:
+        if n == count // 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        store.bootstrap(folder, digest=folder_digest(folder), progress=interrupt)
+
+    assert store.list() == [] and {a.action for a in store.audit()} == {"user_add"}
+    assert len(store.bootstrap(folder, digest=folder_digest(folder))["added"]) == count
+
+
+def test_a_process_killed_mid_bootstrap_leaves_nothing_half_imported(store, db_url, shipped_folder, tmp_path):
+    folder = shipped_folder(tmp_path / "entries", ("discount_request",))
+    count = len(load_entries(folder))
+    crash = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from guardrails import Guard\n"
+        "from assistant.curation.vetting import EntryVetting\n"
+        "from knowledge_base.sql_store import SqlStore\n"
+        "guard = Guard()\n"
+        "store = SqlStore(sys.argv[1], vet=EntryVetting(lambda: guard))\n"
+        "half = int(sys.argv[4])\n"
+        "crash = lambda n: os._exit(9) if n == half else None\n"
+        "store.bootstrap(Path(sys.argv[2]), digest=sys.argv[3], progress=crash)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", crash, db_url, str(folder), folder_digest(folder), str(count // 2)],
+                          capture_output=True, text=True)
+
+    assert done.returncode == 9, done.stderr
     assert store.list() == []
+    assert len(store.bootstrap(folder, digest=folder_digest(folder))["added"]) == count
+
+
+# --- folder imports: for review, published by a second person -------------------------------------
+
+
+def entry_folder(tmp_path, *entries: Entry) -> Path:
+    """A folder of entry files that refer to nothing, each saying `status: approved`."""
+    folder = tmp_path / "entries"
+    for entry in entries or (new_entry(),):
+        entry = replace(entry, status="approved")
+        (folder / entry.topic).mkdir(parents=True, exist_ok=True)
+        (folder / entry.topic / f"{entry.id}.md").write_text(render_entry(entry), encoding="utf-8")
+    return folder
 
 
 def test_a_folder_import_publishes_nothing_until_a_second_person_approves_the_batch(store, p, tmp_path):
@@ -145,40 +174,80 @@ def test_a_folder_import_publishes_nothing_until_a_second_person_approves_the_ba
     assert report["submitted"] == ["discount-request-test-zh"] and published(store) == {}
     assert store.get("discount-request-test-zh").status == "in_review"
     assert store.approve_batch(report["batch"], by=p["alice"])["approved"] == []  # the importer cannot vouch
+    assert published(store) == {}
     done = store.approve_batch(report["batch"], by=p["bob"])
     assert done["approved"] == ["discount-request-test-zh"] and "discount-request-test-zh" in published(store)
     trail = [(a.actor, a.action) for a in reversed(store.audit("discount-request-test-zh"))]
     assert trail == [("alice", "import"), ("alice", "approve_refused"), ("bob", "approve")]
     assert store.audit("discount-request-test-zh")[-1].diff["note"] == "PR #42"
+    assert [(v.editor, v.approved_by) for v in store.history("discount-request-test-zh")] == [("alice", "bob")]
 
 
-def entry_folder(tmp_path, entry: Entry | None = None) -> Path:
-    """A folder holding one entry file that refers to nothing and says `status: approved`."""
-    entry = replace(entry or new_entry(), status="approved")
-    folder = tmp_path / "entries"
-    (folder / entry.topic).mkdir(parents=True)
-    (folder / entry.topic / f"{entry.id}.md").write_text(render_entry(entry), encoding="utf-8")
-    return folder
+@pytest.mark.parametrize("approver", ["the importer", "an agent", "a signed-out admin"])
+def test_no_one_can_publish_an_import_batch_alone(store, p, tmp_path, approver):
+    report = store.import_folder(entry_folder(tmp_path), by=p["alice"])
+    by = {"the importer": p["alice"], "an agent": p["carol"], "a signed-out admin": p["bob"]}[approver]
+    if approver == "a signed-out admin":
+        store.users.sign_out(by)
+
+    done = store.approve_batch(report["batch"], by=by)
+
+    assert done["approved"] == [] and len(done["refused"]) == 1
+    assert published(store) == {} and store.get("discount-request-test-zh").status == "in_review"
+
+
+def test_an_entry_edited_after_the_import_is_left_out_of_the_batch_approval(store, p, tmp_path):
+    first, second = new_entry(), new_entry("discount-request-test-two-zh", title="客户只肯还本金")
+    report = store.import_folder(entry_folder(tmp_path, first, second), by=p["alice"])
+    rec = store.get(first.id)
+    store.save(replace(rec.entry, title="客户要减免才还钱"), by=p["bob"], expected_revision=rec.revision)
+
+    done = store.approve_batch(report["batch"], by=p["bob"])
+
+    assert done["approved"] == [second.id] and done["skipped"] == [first.id]
+    assert list(published(store)) == [second.id]
+
+
+def test_a_changed_file_imported_again_keeps_the_approved_version_serving_until_it_is_approved(store, p, tmp_path):
+    first = store.import_folder(entry_folder(tmp_path), by=p["alice"])
+    store.approve_batch(first["batch"], by=p["bob"])
+    better = ("您先别急，减免要走公司的审批流程，我把您的情况如实报上去。",)
+    again = store.import_folder(entry_folder(tmp_path / "v2", new_entry(say=better)), by=p["alice"])
+
+    assert again["submitted"] == [new_entry().id] and store.get(new_entry().id).status == "in_review"
+    assert published(store)[new_entry().id].say == new_entry().say
+    store.approve_batch(again["batch"], by=p["bob"])
+    assert published(store)[new_entry().id].say == better and published(store)[new_entry().id].version == 2
+    unchanged = store.import_folder(entry_folder(tmp_path / "v3", new_entry(say=better)), by=p["alice"])
+    assert (unchanged["submitted"], unchanged["unchanged"]) == ([], [new_entry().id])
 
 
 def test_a_folder_import_with_a_banned_line_stays_a_draft_and_is_never_served(store, p, tmp_path):
-    police = "你今天不还钱，警察今晚就来抓你。"
-    folder = entry_folder(tmp_path, new_entry(say=(*new_entry().say, police)))
+    folder = entry_folder(tmp_path, new_entry(say=(*new_entry().say, POLICE)))
 
     report = store.import_folder(folder, by=p["alice"])
 
     assert report["submitted"] == [] and list(report["flagged"]) == ["discount-request-test-zh"]
+    assert POLICE in report["flagged"]["discount-request-test-zh"]  # the reviewer is told which line
     assert store.get("discount-request-test-zh").status == "draft" and published(store) == {}
+    assert store.approve_batch(report["batch"], by=p["bob"])["skipped"] == ["discount-request-test-zh"]
     with pytest.raises(TransitionError):
         store.approve("discount-request-test-zh", by=p["bob"])
+    assert published(store) == {}
 
 
-@pytest.mark.parametrize("who", ["nobody", "carol", "revoked"])
+def test_approving_a_batch_that_was_never_imported_is_refused(store, p):
+    with pytest.raises(CurationError, match="no import batch"):
+        store.approve_batch("import-0000000000", by=p["bob"])
+
+
+@pytest.mark.parametrize("who", ["nobody", "carol", "revoked", "expired"])
 def test_no_path_into_the_store_works_without_a_live_trainer_sign_in(store, p, who, tmp_path):
     from knowledge_base.curation import Principal
 
     principal = {"nobody": Principal("alice", "trainer", "made-up-session"), "carol": p["carol"],
-                 "revoked": p["alice"]}[who]
+                 "revoked": p["alice"],
+                 "expired": store.users.sign_in("alice", "alice-password", hours=-1)}[who]
     if who == "revoked":
         store.users.sign_out(principal)
     with pytest.raises((SignInError, RoleError)):
@@ -218,35 +287,6 @@ def test_a_huge_or_binary_file_is_refused_by_name_and_nothing_is_imported(store,
     assert f"{huge}: file: larger than {MAX_FILE_BYTES} bytes" in message
     assert f"{binary}: file: not UTF-8 text" in message
     assert store.list() == []
-
-
-def test_a_bootstrap_interrupted_half_way_leaves_nothing_half_imported(shipped_entries, store):
-    def interrupt(n: int) -> None:
-        if n == 100:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        store.bootstrap(progress=interrupt)
-
-    assert store.list() == [] and {a.action for a in store.audit()} == {"user_add"}
-    assert len(store.bootstrap()["added"]) == len(shipped_entries)
-
-
-def test_a_process_killed_mid_bootstrap_leaves_nothing_half_imported(shipped_entries, store, db_url):
-    crash = (
-        "import os, sys\n"
-        "from guardrails import Guard\n"
-        "from assistant.curation.vetting import EntryVetting\n"
-        "from knowledge_base.sql_store import SqlStore\n"
-        "guard = Guard()\n"
-        "store = SqlStore(sys.argv[1], vet=EntryVetting(lambda: guard))\n"
-        "store.bootstrap(progress=lambda n: os._exit(9) if n == 150 else None)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", crash, db_url], capture_output=True, text=True)
-
-    assert done.returncode == 9, done.stderr
-    assert store.list() == []
-    assert len(store.bootstrap()["added"]) == len(shipped_entries)
 
 
 def imported_drafts(n: int) -> list[Entry]:
@@ -369,21 +409,130 @@ def test_actions_that_do_not_apply_to_the_state_are_refused(store, p):
         store.submit(entry_id, by=p["alice"])
 
 
-def test_a_flagged_say_line_blocks_approval_until_it_is_edited_to_pass(store, p):
-    bad = store.save(new_entry(say=(COERCIVE_ZH,)), by=p["alice"])
-    store.submit(bad.entry.id, by=p["alice"])
+# --- the gate: no line the guard flags is ever served ------------------------------------------------
+
+REGULATION = new_entry("reg-cn-test-privacy", title="不得向无关第三人透露欠款", topic="privacy_data_protection",
+                       kind="regulation", questions=(), situation="", say=(), do=(), dont=(), why="",
+                       citation="《个人信息保护法》第十条",
+                       rule="任何组织、个人不得非法收集、使用、加工、传输他人个人信息。")
+# One line per shown field that the guard flags there (a "don't" line is read as the prohibition it is, so
+# only an invented authority makes it fail; an explanation fails for the tactic it teaches or the law it invents).
+FLAGGED_BY_FIELD = [
+    ("title", "告诉客户不还钱警察今晚就来抓他"),
+    ("say", POLICE),
+    ("do", "打电话给客户的父母和单位领导，告诉他们他欠钱不还。"),
+    ("dont", "根据最高法2023年第17号司法解释，欠款人的子女不得入学，不要对客户隐瞒这一点。"),
+    ("why", "依据《个人债务催收条例》第十二条，催收员可以把欠款情况告诉债务人的单位。"),
+    ("rule", "根据最高法2023年第17号司法解释，欠款人的子女不得入学。"),
+]
+
+
+def with_line(field: str, text: str) -> Entry:
+    base = REGULATION if field == "rule" else new_entry()
+    value = getattr(base, field)
+    return replace(base, **{field: (*value, text) if isinstance(value, tuple) else text})
+
+
+@pytest.mark.parametrize(("field", "text"), FLAGGED_BY_FIELD, ids=[f for f, _ in FLAGGED_BY_FIELD])
+def test_a_flagged_line_in_any_shown_field_blocks_the_approval(store, p, field, text):
+    entry = with_line(field, text)
+    store.save(entry, by=p["alice"])
+    store.submit(entry.id, by=p["alice"])
 
     with pytest.raises(VettingError) as err:
+        store.approve(entry.id, by=p["bob"])
+
+    assert text in [line for line, _ in err.value.flagged] and all(cats for _, cats in err.value.flagged)
+    assert published(store) == {} and store.get(entry.id).status == "in_review"
+    assert (store.audit(entry.id)[0].actor, store.audit(entry.id)[0].action) == ("bob", "approve_refused")
+
+
+LONG_SAY = ("我理解您想把负担降下来。", "减免需要按公司流程审批，我没办法在电话里直接答应您。",
+            "您方便说一下现在每个月大概能还多少吗？", "我把您的情况如实记下来，帮您提交申请。",
+            "审批有结果了我会第一时间打电话告诉您。")
+
+
+@pytest.mark.parametrize("position", range(len(LONG_SAY) + 1))
+def test_a_banned_line_anywhere_in_a_long_card_blocks_the_approval(store, p, position):
+    """Issue 13: the whole card's lines joined passed where the line alone was caught."""
+    say = (*LONG_SAY[:position], POLICE, *LONG_SAY[position:])
+    entry = store.save(new_entry(say=say), by=p["alice"]).entry
+    store.submit(entry.id, by=p["alice"])
+
+    with pytest.raises(VettingError) as err:
+        store.approve(entry.id, by=p["bob"])
+
+    assert POLICE in [line for line, _ in err.value.flagged] and published(store) == {}
+
+
+def test_the_long_card_without_the_banned_line_is_published(store, p):
+    entry = store.save(new_entry(say=LONG_SAY), by=p["alice"]).entry
+    store.submit(entry.id, by=p["alice"])
+    store.approve(entry.id, by=p["bob"])
+    assert published(store)[entry.id].say == LONG_SAY
+
+
+def test_a_flagged_line_blocks_the_approval_until_it_is_edited_to_pass(store, p):
+    bad = store.save(new_entry(say=(COERCIVE_ZH,)), by=p["alice"])
+    store.submit(bad.entry.id, by=p["alice"])
+    with pytest.raises(VettingError):
         store.approve(bad.entry.id, by=p["bob"])
 
-    assert err.value.flagged[0][0] == COERCIVE_ZH and err.value.flagged[0][1]
-    assert bad.entry.id not in published(store) and store.get(bad.entry.id).status == "in_review"
-    assert store.audit(bad.entry.id)[0].action == "approve_refused"
     current = store.get(bad.entry.id)
     fixed = store.save(replace(current.entry, say=new_entry().say), by=p["alice"], expected_revision=current.revision)
     store.submit(fixed.entry.id, by=p["alice"])
     assert store.approve(fixed.entry.id, by=p["bob"]).status == "approved"
     assert published(store)[fixed.entry.id].say == new_entry().say
+
+
+class EarlierGuard:
+    """The verdicts of an earlier guard release, which missed the line (a retrained guard catches it)."""
+
+    fingerprint = "earlier-guard"
+
+    def __call__(self, entry: Entry) -> dict:
+        return {"guard": self.fingerprint, "blocked": False, "flagged": []}
+
+
+def test_a_published_entry_the_current_guard_flags_is_withheld_once_it_is_vetted_again(db_url, vetting):
+    earlier = SqlStore(db_url, vet=EarlierGuard(), bcrypt_rounds=4)
+    add_people(earlier)
+    entry = earlier.save(new_entry(say=(*new_entry().say, POLICE)), by=sign_in(earlier, "alice")).entry
+    earlier.submit(entry.id, by=sign_in(earlier, "alice"))
+    earlier.approve(entry.id, by=sign_in(earlier, "bob"))
+    kept = earlier.save(new_entry("discount-request-kept-zh"), by=sign_in(earlier, "alice")).entry
+    earlier.submit(kept.id, by=sign_in(earlier, "alice"))
+    earlier.approve(kept.id, by=sign_in(earlier, "bob"))
+    assert sorted(published(earlier)) == sorted([entry.id, kept.id])
+
+    now = SqlStore(db_url, vet=vetting)  # the next start, with the retrained guard
+    assert sorted(i for i, _ in now.stale_vetting(vetting.fingerprint)) == sorted([entry.id, kept.id])
+
+    assert now.revet() == [entry.id]
+
+    assert list(published(now)) == [kept.id]
+    withheld = now.audit(entry.id)[0]
+    assert withheld.action == "withheld_by_guard" and POLICE in [f["text"] for f in withheld.diff["flagged"]]
+    assert now.revet() == [] and now.stale_vetting(vetting.fingerprint) == []
+
+
+@pytest.mark.parametrize("tamper", [
+    "UPDATE kb_entry_versions SET approved_by = NULL, vetting = NULL",  # written straight to the tables
+    "UPDATE kb_entry_versions SET approved_by = editor",  # approved by its own editor
+    "UPDATE kb_entry_versions SET vetting = NULL",  # no verdict on its lines
+    """UPDATE kb_entry_versions SET vetting = '{"guard": "x", "blocked": true, "flagged": []}'""",
+], ids=["never-approved", "self-approved", "never-vetted", "flagged"])
+def test_a_version_without_its_proof_is_never_served_whatever_the_tables_say(store, p, tamper):
+    entry_id = store.save(new_entry(), by=p["alice"]).entry.id
+    store.submit(entry_id, by=p["alice"])
+    store.approve(entry_id, by=p["bob"])
+    assert entry_id in published(store)
+
+    with store.engine.begin() as conn:
+        conn.execute(text(tamper))
+        conn.execute(text("UPDATE kb_entries SET status = 'approved', published_version = version"))
+
+    assert published(store) == {}
 
 
 def test_a_store_without_vetting_approves_nothing(db_url):
@@ -398,28 +547,32 @@ def test_a_store_without_vetting_approves_nothing(db_url):
     assert store.list_approved() == []
 
 
-def test_retiring_an_entry_removes_it_from_what_agents_see_at_once(shipped_entries, store, p):
+def test_retiring_an_entry_removes_it_from_what_agents_see_at_once(store, p):
     store.bootstrap()
-    victim = shipped_entries[0].id
-    assert victim in published(store)
+    before = published(store)
+    victim = next(iter(before))
 
     rec = store.retire(victim, by=p["alice"], reason="superseded by a newer script")
 
     assert rec.status == "retired" and rec.published_version is None
-    assert victim not in published(store) and len(published(store)) == len(shipped_entries) - 1
+    assert published(store) == {i: e for i, e in before.items() if i != victim}
     last = store.audit(victim)[0]
     assert (last.actor, last.action, last.diff["reason"]) == ("alice", "retire", "superseded by a newer script")
 
 
-def test_a_restored_entry_comes_back_only_through_review(shipped_entries, store, p):
+def test_a_restored_entry_is_served_again_only_when_a_second_person_approves_it(store, p):
+    """The restore is the change to vouch for: whoever brings an entry back cannot put it in service alone."""
     store.bootstrap()
-    victim = shipped_entries[0].id
-    store.retire(victim, by=p["alice"], reason="outdated")
+    victim = next(iter(published(store)))
+    store.retire(victim, by=p["bob"], reason="outdated")
 
     rec = store.restore(victim, by=p["alice"], reason="still valid")
 
     assert rec.status == "draft" and victim not in published(store)
     store.submit(victim, by=p["alice"])
+    with pytest.raises(TwoPersonError):
+        store.approve(victim, by=p["alice"])
+    assert victim not in published(store)
     store.approve(victim, by=p["bob"])
     assert victim in published(store)
 
@@ -486,7 +639,7 @@ def test_an_edit_landing_while_an_approval_is_being_checked_wins_and_the_approva
     assert bob.get(entry_id).status == "draft" and bob.get(entry_id).entry.say == edited_say
 
 
-# --- validation, export, users, schema ---------------------------------------------------------
+# --- validation, export, schema ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -512,8 +665,8 @@ def test_export_writes_files_that_load_back_as_the_same_entries(shipped_entries,
     exported = by_id(load_entries(tmp_path / "out"))
     assert exported == by_id(r.entry for r in store.list())
     assert [e for e in exported if e.id == rec.entry.id][0].status == "draft"
-    unchanged = [e for e in exported if e.id != rec.entry.id]
-    assert unchanged == [e for e in by_id(shipped_entries) if e.id != rec.entry.id]
+    unchanged = {e.id: content_of(e) for e in exported if e.id != rec.entry.id}
+    assert unchanged == {e.id: content_of(e) for e in shipped_entries if e.id != rec.entry.id}
 
 
 def test_export_refuses_a_folder_that_is_not_empty(store, tmp_path):
@@ -524,44 +677,6 @@ def test_export_refuses_a_folder_that_is_not_empty(store, tmp_path):
     with pytest.raises(FileExistsError):
         store.export(tmp_path / "out")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
-
-
-def test_passwords_are_stored_only_as_bcrypt_hashes(store):
-    with store.engine.connect() as conn:
-        stored = conn.execute(text("SELECT password_hash FROM kb_users WHERE name = 'alice'")).scalar()
-
-    assert "alice-password" not in stored and stored.startswith("$2b$")
-    assert store.users.authenticate("alice", "alice-password").role == "trainer"
-    assert store.users.authenticate("alice", "bob-password") is None
-    assert store.users.authenticate("nobody", "alice-password") is None
-    assert hash_password("long enough") != hash_password("long enough")
-    assert hash_password("long enough").startswith("$2b$12$")
-
-
-@pytest.mark.parametrize(("name", "role", "password", "error"), [
-    ("dave", "trainer", "short", "at least 8"),
-    ("dave", "trainer", "密" * 30, "at most 72 bytes"),
-    ("dave", "boss", "long enough", "role must be one of"),
-    ("", "trainer", "long enough", "user name"),
-])
-def test_bad_users_are_refused(store, p, name, role, password, error):
-    with pytest.raises(ValueError, match=error):
-        store.users.add(name, role, password, by=p["bob"])
-
-
-def test_once_there_is_an_admin_only_a_signed_in_admin_adds_logins(store, p):
-    for who in (None, p["alice"]):
-        with pytest.raises(RoleError):
-            store.users.add("mallory", "admin", "long enough", by=who)
-    assert store.users.add("dave", "trainer", "long enough", by=p["bob"]).name == "dave"
-
-
-def test_a_user_name_is_taken_once(store, p):
-    with pytest.raises(CurationError, match="already exists"):
-        store.users.add("alice", "admin", "another-password", by=p["bob"])
-    assert [(u.name, u.role) for u in store.users.list()] == [("alice", "trainer"), ("bob", "admin"),
-                                                             ("carol", "agent")]
-    assert [a.diff["user"] for a in store.audit() if a.action == "user_add"] == ["bob", "carol", "alice"]
 
 
 def test_the_migrations_build_exactly_the_models_schema(store):

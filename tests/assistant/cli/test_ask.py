@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -108,7 +107,8 @@ def test_kb_validate_on_a_missing_folder_is_bad_input(run_coach, tmp_path):
 
 def test_index_prints_counts_and_a_second_run_adds_nothing(run_coach, tmp_path, publish_subset):
     settings = Settings(data_dir=tmp_path / "data", shipped_entries=False)
-    count = len(publish_subset(settings, ("wrong_number", "deceased_debtor"), tmp_path / "entries").store.list_approved())
+    services = publish_subset(settings, ("wrong_number", "deceased_debtor"), tmp_path / "entries")
+    count = len(services.store.list_approved())
     env = {"COACH_DATA_DIR": str(settings.data_dir), "COACH_SHIPPED_ENTRIES": "false"}
 
     first = run_coach("index", env=env)

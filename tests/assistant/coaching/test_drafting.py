@@ -1,7 +1,7 @@
 """Optional LLM drafting: the session's real coach (shipped KB, USE, embedded Chroma, the trained
 guard; tests/conftest.py) with LangChain's fake chat models in place of a remote LLM. What the agent
-sees is either a draft that cites the retrieved entries and passed the output guard, or the vetted
-composed card."""
+sees is either a draft that cites the retrieved entries and passed the output guard on every line it
+shows, or the vetted composed card; with a call context there is no draft at all."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import FakeListChatModel, GenericFakeChatModel
 from streamlit.testing.v1 import AppTest
 
-from assistant import Coach, Settings
+from assistant import Coach, Services, Settings
 from assistant.coaching.compose import labels, source_of
-from assistant.coaching.drafting import Drafter, GuardedStream, chat_model, prompt
+from assistant.coaching.drafting import Drafter, build_drafter, chat_model, prompt, replay
 from assistant.evaluation.runner import Case, llm_summary, run_case
 
-APP = Path(__file__).resolve().parents[2] / "app.py"
+ROOT = Path(__file__).resolve().parents[3]
+APP = ROOT / "app.py"
 
 ZH_QUESTION = "客户上次答应今天还款，结果又没还，这次还是他妈妈接的电话，我该怎么说？"
 EN_QUESTION = "The customer promised to pay today but didn't. What do I say?"
@@ -88,7 +89,9 @@ def test_grounded_draft_is_shown_with_exactly_the_entries_it_cites(coach):
     assert not set(ids[2:]) & {s.id for s in answer.sources}
     assert answer.text.rstrip().endswith(f"{answer.sources[-1].id}, {labels('zh')['version']} "
                                          f"{answer.sources[-1].version}, {answer.sources[-1].jurisdiction})")
-    assert coach.log.recent(1)[0].sources == [{"id": s.id, "version": s.version} for s in answer.sources]
+    logged = coach.log.recent(1)[0]  # what the agent was shown: the draft's entries among them
+    assert logged.sources == [{"id": s.id, "version": s.version} for s in answer.shown]
+    assert {"id": first, "version": answer.sources[0].version} in logged.sources
 
 
 @pytest.mark.parametrize("question, lang, tactic", [(ZH_QUESTION, "zh", ARREST_ZH), (EN_QUESTION, "en", BOSS_EN)])
@@ -109,12 +112,15 @@ def test_draft_with_a_prohibited_tactic_is_replaced_by_the_vetted_card(coach, ca
     assert "flagged" in caplog.text
 
 
-@pytest.mark.parametrize("reason", ["unknown_citation", "no_citation", "empty"])
-def test_ungrounded_or_empty_draft_is_discarded(coach, caplog, reason):
+@pytest.mark.parametrize("reason", ["unknown_citation", "no_citation", "empty", "shape", "language"])
+def test_ungrounded_empty_or_misshapen_draft_is_discarded(coach, caplog, reason):
     first = hit_ids(coach, ZH_QUESTION, "zh")[0]
     draft = {"unknown_citation": grounded_zh(first, "debt-forgiveness-guaranteed-zh"),  # an id it was not given
              "no_citation": grounded_zh(first, first).replace(f" [[{first}]]", ""),
-             "empty": "NO_ANSWER"}[reason]
+             "empty": "NO_ANSWER",
+             "shape": f"先查入账记录，再问清原因，重新约定日期。 [[{first}]]",  # no card headings
+             "language": card("zh", say=[f"Hello, I can see the payment hasn't arrived yet. [[{first}]]"],
+                              do=[f"Check the payment records first. [[{first}]]"])}[reason]
 
     with caplog.at_level(logging.WARNING, logger="assistant.coaching.drafting"):
         answer = with_drafter(coach, fake(draft)).ask(ZH_QUESTION)
@@ -154,51 +160,85 @@ def test_model_error_midway_gives_the_composed_card_and_no_partial_draft(coach, 
     assert "error" in caplog.text
 
 
-class Recorder(BaseCallbackHandler):
-    def __init__(self, events: list):
-        self.events = events
-
-    def on_llm_new_token(self, token, **kwargs):
-        self.events.append("model")
-
-
-class RecordingGuard:
-    """The real guard, noting when it is asked."""
-
-    def __init__(self, guard, events: list):
-        self.guard, self.events = guard, events
-
-    def check_answer(self, text, **kwargs):
-        self.events.append("guard")
-        return self.guard.check_answer(text, **kwargs)
+def long_draft(first: str, second: str) -> tuple[str, list[tuple[str, int]]]:
+    """A card of four lines to say, four to do, two don'ts and a why, and where a line can be put in it."""
+    draft = card(
+        "zh",
+        say=[f"您好，上次您说今天会先还[金额]，我这边还没看到入账，想跟您确认一下情况。 [[{first}]]",
+             f"您跟我说说实际情况，咱们重新定一个您做得到的日期。 [[{first}]]",
+             f"这个日期和金额您看能做到吗？我给您记下来。 [[{first}]]",
+             f"好的，到时候我通过官方渠道跟您确认，谢谢您。 [[{first}]]"],
+        do=[f"开口前先查一遍入账记录。 [[{first}]]", f"问清没还上的原因，如实记进催记。 [[{first}]]",
+            f"新的承诺日期要具体到哪一天、多少钱。 [[{first}]]",
+            f"如果接电话的不是本人，只说会再联系，不提欠款的事。 [[{second}]]"],
+        dont=[f"不要指责客户说话不算数。 [[{first}]]", f"不要编造后果。 [[{first}]]"],
+        why=f"问清原因比指责更能换来能兑现的新承诺。 [[{first}]]")
+    return draft, [("say", i) for i in range(4)] + [("do", i) for i in range(4)]
 
 
-@pytest.mark.parametrize("tactic", [None, ARREST_ZH])
-def test_stream_shows_nothing_until_the_guard_has_passed_the_whole_draft(coach, tactic):
+def with_line_at(draft: str, section: str, index: int, line: str, cite: str) -> str:
+    """``draft`` with ``line`` put in as item ``index`` of ``section`` (say or do)."""
+    out, seen, current = [], -1, None
+    heads = {f"**{labels('zh')[s]}**": s for s in ("say", "do", "dont", "why")}
+    for row in draft.splitlines():
+        if row in heads:
+            if current == section and seen < index:
+                out.append(f"- {line} [[{cite}]]")
+            current, seen = heads[row], -1
+        elif current == section:
+            seen += 1
+            if seen == index:
+                out.append(f"- {line} [[{cite}]]")
+        out.append(row)
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("position", range(8), ids=lambda n: f"line-{n + 1}")
+def test_a_banned_line_anywhere_in_a_long_draft_is_caught(coach, position):
+    ids = hit_ids(coach, ZH_QUESTION, "zh")
+    draft, places = long_draft(ids[0], ids[1])
+    section, index = places[position]
+    bad = with_line_at(draft, section, index, ARREST_ZH, ids[0])
+    assert ARREST_ZH in bad and bad.count("[[") == draft.count("[[") + 1
+
+    answer = with_drafter(coach, fake(bad)).ask(ZH_QUESTION)
+
+    assert answer.fallback == "flagged" and ARREST_ZH.rstrip("。") not in answer.text
+    assert answer.text == composed(coach, ZH_QUESTION).text
+
+
+def test_the_long_draft_itself_is_shown(coach):
+    ids = hit_ids(coach, ZH_QUESTION, "zh")
+    answer = with_drafter(coach, fake(long_draft(ids[0], ids[1])[0])).ask(ZH_QUESTION)
+    assert answer.fallback == "" and len(answer.card.say) == 4 and len(answer.card.do) == 4
+
+
+def test_with_a_call_context_the_model_is_not_asked_and_the_vetted_card_is_shown(coach):
     ids = hit_ids(coach, ZH_QUESTION, "zh")
     draft = grounded_zh(ids[0], ids[1])
-    if tactic:
-        draft = draft.replace("**不要**", f"- {tactic} [[{ids[0]}]]\n**不要**")
-    events: list = []
-    model = fake(draft, callbacks=[Recorder(events)])
-    drafting = replace(coach, drafter=Drafter(model, RecordingGuard(coach.guard, events), coach.entry))
+    script = iter([draft])
+    context = {"jurisdiction": "CN", "phone": "+8613800138000", "now": "2026-12-07T15:00:00+08:00"}
 
-    stream = GuardedStream(drafting, ZH_QUESTION)
-    shown = []
-    for piece in stream:
-        events.append("shown")
-        shown.append(piece)
+    answer = with_drafter(coach, GenericFakeChatModel(messages=script)).ask(ZH_QUESTION, context=context)
 
-    first_shown = events.index("shown")
-    assert "model" in events and "guard" in events
-    assert first_shown > max(i for i, e in enumerate(events) if e in ("model", "guard"))
-    assert "".join(shown) == stream.answer.text
-    if tactic:
-        assert stream.answer.fallback == "flagged" and tactic[:6] not in "".join(shown)
-    else:
-        assert stream.answer.fallback == "" and stream.answer.card.say[0] in "".join(shown)
-        assert shown[-1].strip().endswith(f"{labels('zh')['version']} {stream.answer.sources[-1].version}, "
-                                          f"{stream.answer.sources[-1].jurisdiction})")  # sources come last
+    assert next(script, None) == draft and answer.fallback == ""  # the model was never asked
+    assert answer.text == coach.ask(ZH_QUESTION, context=context).text and answer.contact is not None
+
+
+def test_a_committed_answer_is_replayed_line_by_line_with_its_sources_last(coach):
+    ids = hit_ids(coach, ZH_QUESTION, "zh")
+    answer = with_drafter(coach, fake(grounded_zh(ids[0], ids[1]))).ask(ZH_QUESTION)
+    pieces = list(replay(answer))
+    assert len(pieces) > 5 and "".join(pieces) == answer.text
+    assert pieces[-1].strip().endswith(f"{labels('zh')['version']} {answer.sources[-1].version}, "
+                                       f"{answer.sources[-1].jurisdiction})")
+
+
+def sign_in_on_page(at: AppTest, name: str) -> AppTest:
+    at.text_input(key="signin_name").input(name)
+    at.text_input(key="signin_password").input(f"{name}-password")
+    next(b for b in at.button if b.proto.form_id == "sign_in").click()
+    return at.run(timeout=600)
 
 
 def test_coach_page_streams_the_guarded_draft_with_its_sources_last(coach, copy_coach_data, tmp_path, monkeypatch):
@@ -207,9 +247,15 @@ def test_coach_page_streams_the_guarded_draft_with_its_sources_last(coach, copy_
     # COACH_LLM as an operator sets it; the provider is LangChain's fake instead of a remote API.
     monkeypatch.setattr("assistant.coaching.drafting.chat_model",
                         lambda settings: GenericFakeChatModel(messages=itertools.cycle([draft])))
-    monkeypatch.setenv("COACH_DATA_DIR", str(copy_coach_data(tmp_path / "coach-data")))
+    coach.log.flush()  # no write of the session's log under way while its data is copied
+    data = copy_coach_data(tmp_path / "coach-data")
+    store = Services(Settings(data_dir=data)).store
+    store.users.bcrypt_rounds = 4
+    store.users.add("carol", "agent", "carol-password")
+    monkeypatch.syspath_prepend(str(ROOT))  # the pages import app_pages.common, as under `streamlit run app.py`
+    monkeypatch.setenv("COACH_DATA_DIR", str(data))
     monkeypatch.setenv("COACH_LLM", "fake:scripted")
-    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at = sign_in_on_page(AppTest.from_file(str(APP), default_timeout=120).run(timeout=600), "carol")
     assert not at.exception, at.exception
 
     at.chat_input(key="question").set_value(ZH_QUESTION).run()
@@ -227,14 +273,16 @@ def test_eval_rows_say_whether_the_draft_was_shown_and_the_summary_counts_fallba
     drafting = with_drafter(coach, GenericFakeChatModel(messages=iter([grounded_zh(ids[0], ids[1]), "NO_ANSWER"])))
     case = Case(id="c1", mode="ask", expect="answer", text=ZH_QUESTION)
 
-    rows = [run_case(drafting, case), run_case(drafting, replace(case, id="c2"))]
+    services = SimpleNamespace(coach=drafting)  # run_case reads only the services' coach
+    rows = [run_case(services, case), run_case(services, replace(case, id="c2"))]
 
-    assert (rows[0]["fallback"], rows[0]["sources"]) == ("", ids[:2])
-    assert rows[1]["fallback"] == "empty" and rows[1]["sources"] == [s.id for s in composed(coach, ZH_QUESTION).sources]
+    assert rows[0]["fallback"] == "" and set(ids[:2]) <= set(rows[0]["sources"])
+    assert rows[1]["fallback"] == "empty"
+    assert rows[1]["sources"] == [s.id for s in composed(coach, ZH_QUESTION).shown[:5]]
     summary = llm_summary(rows, "fake:scripted")
     assert (summary["drafted"], summary["fallback"], summary["fallback_rate"], summary["reasons"]) == (1, 1, 0.5,
                                                                                                      {"empty": 1})
-    assert "fallback" not in run_case(coach, case)  # without --llm the result format is unchanged
+    assert "fallback" not in run_case(SimpleNamespace(coach=coach), case)  # without --llm the format is unchanged
 
 
 def test_api_key_is_never_shown_in_settings():
@@ -246,6 +294,12 @@ def test_api_key_is_never_shown_in_settings():
 def test_missing_provider_package_names_the_extra_to_install():
     with pytest.raises(ImportError, match=r"collections-coach\[openai\]"):
         chat_model(Settings(llm="openai:gpt-4o-mini", llm_api_key="sk-x"))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("langchain_openai") is not None, reason="the openai extra is installed")
+def test_build_drafter_with_a_missing_provider_names_the_extra(coach):
+    with pytest.raises(ImportError, match=r"COACH_LLM=openai:gpt-4o-mini needs its provider package"):
+        build_drafter(Settings(llm="openai:gpt-4o-mini"), coach.guard, coach.entry)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("langchain_openai") is None, reason="needs the openai extra")

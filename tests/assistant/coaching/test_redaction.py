@@ -1,5 +1,6 @@
 """Redaction before anything is stored: table-driven cases (redaction_cases.yaml) for every kind of identifier and
-for look-alikes that must stay, in Chinese and English; the old rules' catches; spans; metrics; lazy imports."""
+for look-alikes that must stay, in Chinese and English; the old rules' catches; spans; metrics; jieba loaded only
+for Chinese text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from assistant.evaluation.redaction_metrics import load_pii_corpus, score_redact
 
 CASES = yaml.safe_load(Path(__file__).with_name("redaction_cases.yaml").read_text(encoding="utf-8"))
 TABLE = [case for lang in ("zh", "en") for case in CASES[lang]]
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_the_table_covers_every_kind_and_look_alikes_in_both_languages():
@@ -93,12 +93,3 @@ def test_jieba_is_imported_only_once_chinese_text_is_redacted():
             "print('jieba' in sys.modules); redact('客户张伟说'); print('jieba' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.split() == ["False", "True"]
-
-
-def test_redaction_takes_a_few_milliseconds_after_warm_up():
-    texts = [case["text"] for case in TABLE]
-    redact(texts[0])
-    start = time.perf_counter()
-    for text in texts:
-        redact(text)
-    assert (time.perf_counter() - start) / len(texts) < 0.005

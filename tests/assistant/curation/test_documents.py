@@ -9,12 +9,18 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from assistant.cli import app
-from assistant.curation.documents import MAX_PDF_PAGES, MAX_UNPACKED_BYTES, DocumentError, read_document
-from assistant.curation.documents import MAX_DOCUMENT_BYTES
+from assistant import Settings
+from assistant.curation.documents import (
+    MAX_DOCUMENT_BYTES,
+    MAX_PDF_PAGES,
+    MAX_TEXT_CHARS,
+    MAX_UNPACKED_BYTES,
+    DocumentError,
+    read_document,
+)
 from guardrails.vetting import split_passages
+from tests.assistant.cli.runner import coach
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"
@@ -138,6 +144,13 @@ def _zip_bomb(path: Path) -> Path:
     return path
 
 
+def _dense_part(path: Path) -> Path:
+    """A deck far under the size limits whose one part unpacks to 200 times its packed size."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("ppt/slides/slide1.xml", b" " * 5_000_000)
+    return path
+
+
 def _not_a_docx(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "a zip, but not a Word document")
@@ -191,6 +204,13 @@ BAD_FILES = {
     "a password-protected docx": ("x.docx", _ole, "password-protected"),
     "a huge file": ("x.pptx", _huge, "larger than the 20 MB limit"),
     "a zip bomb": ("x.docx", _zip_bomb, "unpacks to"),
+    "a part packed too densely": ("x.pptx", _dense_part, "times: not a normal document"),
+    "a missing file": ("x.docx", lambda p: p, "no such file"),
+    "text that is not UTF-8": ("x.txt", written("培训材料".encode("gb18030")), "not UTF-8 text"),
+    "an empty Markdown file": ("x.md", written(b""), "the file is empty"),
+    "a blank text file": ("x.txt", written(b" \n\n \t\n"), "no text found"),
+    "too much text": ("x.txt", written(b"x" * (MAX_TEXT_CHARS + 1)), "characters of text is more than"),
+    "no file type": ("notes", written(b"some notes"), "unsupported file type '(none)'"),
     "too many pages": ("x.pdf", _many_pages, "page limit"),
     "a spreadsheet": ("x.xlsx", written(b"PK"), "unsupported file type '.xlsx'"),
 }
@@ -207,9 +227,10 @@ def test_a_bad_file_gets_an_error_naming_the_file_and_the_problem(tmp_path, case
 
 def test_the_dry_run_of_a_bad_file_is_bad_input_and_stores_nothing(tmp_path):
     path = BAD_FILES["a password-protected pdf"][1](tmp_path / "locked.pdf")
-    done = CliRunner().invoke(app, ["kb", "import", str(path), "--dry-run", "--json"])
+    done = coach("kb", "import", str(path), "--dry-run", "--json")
     assert done.exit_code == 2 and "locked.pdf: the PDF is password-protected" in done.stderr
     assert done.stdout == ""
+    assert not [p for p in Settings().data_dir.rglob("*") if p.is_file()]  # no store, no index: nothing written
 
 
 def _five_types(tmp_path: Path) -> dict[str, Path]:
@@ -229,7 +250,7 @@ def _five_types(tmp_path: Path) -> dict[str, Path]:
 @pytest.mark.slow
 def test_the_dry_run_prints_the_same_contract_for_all_five_types(tmp_path):
     for kind, path in _five_types(tmp_path).items():
-        done = CliRunner().invoke(app, ["kb", "import", str(path), "--dry-run", "--json"])
+        done = coach("kb", "import", str(path), "--dry-run", "--json")
         assert done.exit_code == 0, (kind, done.stderr)
         passages = json.loads(done.stdout)["passages"]
         assert all(set(p) == {"text", "verdict", "categories", "reasons"} for p in passages), kind
@@ -238,4 +259,5 @@ def test_the_dry_run_prints_the_same_contract_for_all_five_types(tmp_path):
         assert coercive == ["violation"], (kind, verdicts)
         assert [v for text, v in verdicts.items() if SOUND_EN in text] == ["ok"], (kind, verdicts)
         assert [v for text, v in verdicts.items() if SOUND_ZH in text] == ["ok"], (kind, verdicts)
+    assert not (Settings().data_dir / "coach.db").exists()  # a dry run stores nothing
 

@@ -1,36 +1,52 @@
-"""Importing training material as drafts: `coach kb import FILE --user U` on a real SQLite store in
-tmp_path, the real guardrails and the bundled embedding model. Sound passages become drafts (suggested
-topic, language, grouped per file), flagged ones are reported and not stored, all in one transaction;
-drafts never reach agents until they are written, submitted and approved by a second person."""
+"""Importing training material as drafts: `coach kb import FILE --user U` on a real SQLite store in tmp_path,
+the real guardrails and the bundled embedding model. Sound passages become drafts (suggested topic, language,
+grouped per file), flagged ones are reported and not stored, all in one transaction, with the verdicts the dry
+run showed; drafts never reach agents until they are written, submitted and approved by a second person."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from assistant.curation.store import entry_source
-from assistant.settings import Settings
-from knowledge_base.curation import PLACEHOLDER, CurationError
+from assistant import Services, Settings
+from assistant.curation import CurationError
+from knowledge_base.curation import PLACEHOLDER
 from tests.assistant.cli.runner import coach
+from tests.folders import entry_folder, use_data
+from tests.people import add_people, sign_in
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
 SOUND_ZH = "客户要求减免利息才肯还款时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。"
 SOUND_EN = "If the customer swears at you, stay calm, do not swear back, and say you will end the call if it goes on."
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DECK = REPO.parent / "shared" / "seeds" / "collection-training-decks.txt"
 
 
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, shipped_entries) -> Path:
+    """A data directory serving the discount_request and abusive_customer entries (imported by alice for
+    review, approved by bob), with alice and bob (trainer, admin) and carol (agent)."""
+    root = tmp_path_factory.mktemp("drafts")
+    folder = entry_folder(root / "entries", shipped_entries, topics=("discount_request", "abusive_customer"))
+    store = Services(Settings(data_dir=root / "data", shipped_entries=False)).store
+    add_people(store)
+    report = store.import_folder(folder, by=sign_in(store, "alice"))
+    assert not report["flagged"]
+    store.approve_batch(report["batch"], by=sign_in(store, "bob"))
+    return root / "data"
+
+
 @pytest.fixture
-def store():
-    """The store with the shipped entries (as the coach's first run makes it), trainers alice and bob, agent carol."""
-    s = entry_source(Settings())
-    for name, role in (("alice", "trainer"), ("bob", "trainer"), ("carol", "agent")):
-        s.users.add(name, role, f"{name}-password")
-    return s
+def store(published, tmp_path, monkeypatch):
+    """The published store copied for one test, as `coach` there sees it."""
+    shutil.copytree(published, tmp_path / "data")
+    use_data(monkeypatch, tmp_path / "data")
+    return Services(Settings()).store
 
 
 @pytest.fixture
@@ -52,6 +68,10 @@ def import_json(path: Path, user: str = "alice") -> dict:
     return json.loads(done.stdout)
 
 
+def imported(store) -> list:
+    return [r for r in store.list() if r.entry.id.startswith("import-")]
+
+
 def test_sound_passages_become_drafts_and_flagged_ones_are_reported_not_stored(store, deck):
     report = import_json(deck)
 
@@ -71,6 +91,19 @@ def test_sound_passages_become_drafts_and_flagged_ones_are_reported_not_stored(s
     assert [(a.action, a.actor) for a in store.audit(ids[0])] == [("import_draft", "alice")]
 
 
+def test_the_import_stores_exactly_what_the_dry_run_passed(store, deck):
+    dry = coach("kb", "import", str(deck), "--dry-run", "--json")
+    assert dry.exit_code == 0, dry.stderr
+    verdicts = {p["text"]: p["verdict"] for p in json.loads(dry.stdout)["passages"]}
+    assert imported(store) == []  # the dry run stored nothing
+
+    report = import_json(deck)
+
+    assert [p["text"] for p in report["flagged"]] == [t for t, v in verdicts.items() if v == "violation"]
+    assert sorted(store.get(d["id"]).entry.situation for d in report["drafts"]) == sorted(
+        t for t, v in verdicts.items() if v == "ok")
+
+
 def test_importing_the_same_file_again_changes_nothing(store, deck):
     first = import_json(deck)
     revision = store.revision()
@@ -82,47 +115,58 @@ def test_importing_the_same_file_again_changes_nothing(store, deck):
 
 def test_an_import_failing_part_way_stores_none_of_its_drafts(store, deck):
     """Passage 3's id is taken by other content: passage 1, already written in the transaction, goes too."""
-    taken = replace(store.get("discount-request-insists-zh").entry, id="import-field-deck-2024-docx-3")
-    store.save(taken, user="bob")
-    before = {r.entry.id for r in store.list()}
+    taken = replace(store.get("discount-request-insists-zh").entry, id="import-field-deck-2024-docx-3", pair=None)
+    store.save(taken, by=sign_in(store, "bob"))
+    before = {r.entry.id: r.revision for r in store.list()}
 
     done = coach("kb", "import", str(deck), "--user", "alice", "--json")
 
     assert done.exit_code == 3 and "import-field-deck-2024-docx-3 already exists" in done.stderr
     assert "nothing was saved" in done.stderr
-    assert {r.entry.id for r in store.list()} == before
+    assert {r.entry.id: r.revision for r in store.list()} == before
 
 
 def test_a_draft_is_written_by_the_trainer_and_published_only_by_a_second_person(store, deck):
     draft_id = import_json(deck)["drafts"][0]["id"]
+    alice, bob = sign_in(store, "alice"), sign_in(store, "bob")
 
     with pytest.raises(CurationError, match="placeholders in do, dont, why"):
-        store.submit(draft_id, user="alice")
+        store.submit(draft_id, by=alice)
     rec = store.get(draft_id)
     written = replace(rec.entry, do=("感谢客户，说明减免需要按政策申请。",), dont=("不要当场承诺减免。",),
                       why="减免只能按公司书面政策审批。")
-    rec = store.save(written, user="alice", expected_revision=rec.revision)
-    store.submit(draft_id, user="alice")
-    store.approve(draft_id, user="bob")
+    store.save(written, by=alice, expected_revision=rec.revision)
+    store.submit(draft_id, by=alice)
+    with pytest.raises(CurationError, match="second person"):
+        store.approve(draft_id, by=alice)
+    assert draft_id not in {e.id for e in store.list_approved()}
+    store.approve(draft_id, by=bob)
 
     served = {e.id: e for e in store.list_approved()}[draft_id]
     assert served.situation == SOUND_ZH and served.do == ("感谢客户，说明减免需要按政策申请。",)
 
 
-def test_a_document_import_needs_a_trainer(store, deck):
+def test_a_document_import_needs_a_signed_in_trainer(store, deck):
     missing = coach("kb", "import", str(deck))
     assert missing.exit_code == 2 and "needs --user" in missing.stderr
     agent = coach("kb", "import", str(deck), "--user", "carol")
-    assert agent.exit_code == 1 and "is an agent" in agent.stderr
-    assert not [r for r in store.list() if r.entry.id.startswith("import-")]
+    assert agent.exit_code == 1 and "signed in as agent" in agent.stderr
+    wrong = coach("kb", "import", str(deck), "--user", "alice", password="not-alices-password")
+    assert wrong.exit_code == 1 and "wrong user name or password" in wrong.stderr
+    assert imported(store) == []
 
 
-def test_a_malformed_document_is_refused_before_anything_is_stored(store, tmp_path):
-    broken = tmp_path / "broken.pptx"
-    broken.write_bytes(b"PK\x03\x04 not a deck")
-    done = coach("kb", "import", str(broken), "--user", "alice")
-    assert done.exit_code == 2 and "broken.pptx: not a valid .pptx file" in done.stderr
-    assert not [r for r in store.list() if r.entry.id.startswith("import-")]
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("broken.pptx", b"PK\x03\x04 not a deck", "broken.pptx: not a valid .pptx file"),
+    ("empty.docx", b"", "empty.docx: the file is empty"),
+    ("notes.xlsx", b"PK", "unsupported file type '.xlsx'"),
+])
+def test_a_malformed_document_is_refused_before_anything_is_stored(store, tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = coach("kb", "import", str(path), "--user", "alice")
+    assert done.exit_code == 2 and message in done.stderr
+    assert imported(store) == []
 
 
 def canon(text: str) -> str:
@@ -133,11 +177,9 @@ def canon(text: str) -> str:
 def test_the_field_decks_import_with_coercive_passages_flagged_and_sound_ones_as_drafts(store):
     if not DECK.is_file():
         pytest.skip(f"the seed deck is not at {DECK} (shared/ is expected beside the repository)")
-    from assistant.curation.drafts import Importer
-
-    importer = Importer.from_store(Settings(), store)
-    vetted = importer.vet(DECK)
-    result = importer.store_drafts(DECK.name, vetted, user="alice")
+    curation = Services(Settings()).curation
+    vetted = curation.dry_run(DECK)
+    result = curation.store_drafts(DECK.name, vetted, by=sign_in(store, "alice"))
 
     stored = {r.entry.situation: r for r in store.list(status="draft")}
     passed = [p.text for p in vetted if not p.verdict.blocked]
