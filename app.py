@@ -16,7 +16,7 @@ with st.sidebar:
     st.radio(t("app.ui_lang"), UI_LANGS, key="ui_lang", format_func=UI_LANG_NAMES.get, horizontal=True)
 
 try:
-    services().settings  # noqa: B018 - a bad COACH_ setting is shown, not raised
+    _ = services().settings  # a bad COACH_ setting is shown, not raised (assigned: Streamlit's magic would write it)
 except ValidationError as exc:
     st.error(t("app.bad_settings", error=exc.errors()[0]["msg"]))
     st.stop()

@@ -85,7 +85,10 @@ def sign_in_form(roles: tuple[str, ...] | None = None) -> None:
                 services().auth.sign_out(principal)
                 st.error(t("signin.not_allowed", role=t(f"roles.{principal.role}")))
                 return
-            st.session_state.clear()  # nothing of an earlier user's session survives
+            lang = st.session_state.get("ui_lang")
+            st.session_state.clear()  # nothing of an earlier user's session survives but the interface language
+            if lang:
+                st.session_state["ui_lang"] = lang
             st.session_state["principal"] = principal
             st.rerun()
 

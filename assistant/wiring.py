@@ -45,21 +45,26 @@ class Services:
     @part
     def embeddings(self):
         """The embedding model (the bundled multilingual USE unless COACH_EMBEDDING says otherwise)."""
+        from assistant.prebuilt.vectors import PrebuiltEmbeddings
         from knowledge_base.embeddings import make_embeddings
 
-        return make_embeddings(self.settings.embedding, self.settings.data_dir)
+        # the shipped knowledge base's vectors were worked out ahead: a fresh install embeds only what is new
+        return PrebuiltEmbeddings(make_embeddings(self.settings.embedding, self.settings.data_dir))
 
     @part
     def guard(self):
         """The one guard of the process: its known laws are the shipped fact sheet and what the store publishes
-        (only the fact sheet while the store is still being opened, e.g. for the shipped bootstrap)."""
+        (while the store is still being opened, for the shipped bootstrap: the laws the shipped entries name)."""
         from guardrails import Guard
+        from knowledge_base.shipped import shipped_laws
 
         shared = self.embeddings.encode if getattr(self.embeddings, "name", "") == "usem3" else None
 
         def known_laws():
             store = self.__dict__.get("store")
-            return store.known_laws() if store is not None else ()
+            if store is not None:
+                return store.known_laws()
+            return shipped_laws() if self.settings.shipped_entries else ()  # what the bootstrap will publish
 
         return Guard(embed=shared, known_laws=known_laws)
 

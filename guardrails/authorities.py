@@ -72,11 +72,18 @@ class Authorities:
                 claim = m.group(0).strip()
                 if not self._known(claim, known_text):
                     return claim
+        names = self._name_spans(text)
         for pattern in self.articles:
             for m in pattern.finditer(text):
+                if any(s <= m.start() and m.end() <= e for s, e in names):
+                    continue  # part of an instrument's own name ("12 CFR part 1006", "15 U.S.C. §§ 1692–1692p")
                 if m.group(0).lower() not in known_text and not self._article_known(text, m):
                     return m.group(0).strip()
         return None
+
+    def _name_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` writes out a name of an instrument on the sheet."""
+        return [m.span() for name in self.names() for m in re.finditer(re.escape(name), text, re.IGNORECASE)]
 
     def _known(self, claim: str, known_text: str) -> bool:
         low = claim.lower().strip("《》 ")
@@ -97,7 +104,7 @@ class Authorities:
         sentence = text[start + 1:min(ends, default=len(text))]
         cited = ([i for i in self.instruments if i.named_in(sentence)]
                  or [i for i in self.instruments if i.named_in(text)]
-                 or [i for i in self.instruments if wanted & set(i.articles)])
+                 or [i for i in self.instruments if wanted & set(i.articles) or _section_in(number, i.articles)])
         return any(wanted & {a.lower() for a in i.articles} or _section_in(number, i.articles) for i in cited)
 
 

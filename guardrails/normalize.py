@@ -20,6 +20,8 @@ _CJK_GAP = re.compile(rf"(?<={_CJK})[\s\-_*.·~|/\\+#@^=]+(?={_CJK})")
 # "t h r e a t", "t-h-r-e-a-t": single latin letters separated one by one
 _SPACED_LETTERS = re.compile(r"\b(?:[a-z][\s\-_*.]){2,}[a-z]\b")
 _SPACES = re.compile(r"\s+")
+# zero-width and other invisible format characters hidden inside a word ("威\u200b胁"): they carry nothing
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,30}\]")  # a template slot of an entry: [公司名], [amount], [date]
 _MARKUP = re.compile(r"<[^<>]{1,200}>|!?\[([^\]]*)\]\([^)]*\)")  # HTML tags; Markdown links keep their text
 
@@ -55,7 +57,7 @@ def expand_slang(text: str) -> str:
 
 def normalize(text: str) -> str:
     """The canonical form all checks and features see."""
-    text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", text))
+    text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
     text = _PLACEHOLDER.sub(" ", text).lower()
     text = _converter().convert(text)
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s\-_*.]", "", m.group(0)), text)

@@ -27,6 +27,9 @@ class USEEmbeddings(Embeddings):
 
         self._model = USE(threads=threads)
         self._cache_dir = cache_dir
+        # One encode at a time: each already uses every core it is given, and concurrent askers' calls
+        # would fight over the cores and over the BLAS thread limits the model sets per call.
+        self._encoding = threading.Lock()
         # Load in the background while the rest of the coach is built; encode() waits for it.
         self._loading = threading.Thread(target=self._load, name="use-load", daemon=True)
         self._loading.start()
@@ -66,7 +69,8 @@ class USEEmbeddings(Embeddings):
         self._loading.join()
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        with self._encoding:
+            return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
 
 class SentenceTransformerEmbeddings(Embeddings):

@@ -208,7 +208,8 @@ class Retriever:
     def _dedupe_pairs(self, entries, fused, dense_best, allowed, lang, k) -> list[Hit]:
         """Best first, one language version per entry (the asker's when it exists), and the first
         ``distinct_topics`` hits from different topics so the agent sees the other readings of an
-        ambiguous question instead of near-copies of the first."""
+        ambiguous question instead of near-copies of the first (a topic's regulation and its advice are two
+        readings: the card is built from advice, so the rule must not take the advice's place)."""
         ranked: list[Hit] = []
         seen: set[str] = set()
         for entry_id in sorted(fused, key=fused.get, reverse=True):
@@ -225,6 +226,10 @@ class Retriever:
         for hit in ranked:
             if len(head) == self.config.distinct_topics:
                 break
-            if all(h.entry.topic != hit.entry.topic for h in head):
+            if all(_reading(h.entry) != _reading(hit.entry) for h in head):
                 head.append(hit)
         return (head + [h for h in ranked if h not in head])[:k]
+
+
+def _reading(entry) -> tuple[str, bool]:
+    return entry.topic, entry.kind == "regulation"

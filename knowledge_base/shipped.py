@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from functools import cache
 from pathlib import Path
 
 SHIPPED_DIR = Path(__file__).with_name("entries")
@@ -29,6 +30,16 @@ def folder_digest(root: Path) -> str:
 def recorded_digest() -> str:
     """The digest recorded for the shipped entries."""
     return DIGEST_PATH.read_text(encoding="ascii").split()[0]
+
+
+@cache
+def shipped_laws() -> tuple[str, ...]:
+    """The laws the shipped regulation entries name: what a store holding the shipped knowledge base knows,
+    so the bootstrap vets with the guard the store will have once it is published."""
+    from knowledge_base.entries import load_entries
+    from knowledge_base.types import laws_named
+
+    return laws_named([e for e in load_entries(SHIPPED_DIR) if e.status == "approved"])
 
 
 if __name__ == "__main__":  # python -m knowledge_base.shipped [--write]

@@ -23,6 +23,7 @@ from knowledge_base.curation import (
     IN_REVIEW,
     ConflictError,
     CurationError,
+    NotFoundError,
     Principal,
     content_of,
     entry_from,
@@ -130,7 +131,7 @@ class Imports:
             rows = session.scalars(select(AuditRow).where(AuditRow.action == "import"))
             wanted = {(r.entry_id, r.version) for r in rows if r.diff.get("batch") == batch}
         if not wanted:
-            raise CurationError(f"no import batch {batch!r}")
+            raise NotFoundError(f"no import batch {batch!r}")
         report: dict[str, list[str]] = {"approved": [], "refused": [], "skipped": []}
         for entry_id, version in sorted(wanted):
             rec = self.get(entry_id)

@@ -17,17 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from knowledge_base import passwords, sql_import
+from knowledge_base import passwords, sql_import, sql_reads
 from knowledge_base.curation import (
     APPROVED,
     DRAFT,
     PLACEHOLDER,
-    AuditEvent,
     ConflictError,
     CurationError,
     EntryRecord,
@@ -35,12 +33,10 @@ from knowledge_base.curation import (
     NotFoundError,
     Principal,
     TwoPersonError,
-    VersionInfo,
     VettingError,
     content_of,
     entry_from,
     field_diff,
-    is_served,
     next_state,
     unfinished_fields,
 )
@@ -56,13 +52,13 @@ from knowledge_base.sql_models import (
     now,
     transaction,
 )
-from knowledge_base.types import Entry, laws_named
+from knowledge_base.types import Entry
 from knowledge_base.users import Users, check
 
 MAX_REASON_CHARS = 500
 
 
-class SqlStore(sql_import.Imports):
+class SqlStore(sql_reads.Reads, sql_import.Imports):
     """Entries, versions, audit log and users behind the curation rules; an EntrySource for the coach."""
 
     def __init__(self, engine: Engine | str, *, vet: EntryVetter | None = None,
@@ -73,23 +69,7 @@ class SqlStore(sql_import.Imports):
         self.users = Users(self.engine, bcrypt_rounds)
         self._laws: tuple[int, tuple[str, ...]] = (-1, ())
 
-    # --- reading ---------------------------------------------------------------------------
-
-    def list_approved(self, today: date | None = None) -> list[Entry]:
-        """The published version of every approved entry that is in date on ``today`` and carries its proof:
-        approved by someone other than its editor, every shown line vetted clean."""
-        today = today or date.today()
-        with Session(self.engine) as session:
-            rows = session.scalars(self._published()).all()
-            entries = [entry_from(v.content, APPROVED, v.version) for v in rows if is_served(v)]
-        return [e for e in entries if e.in_date(today)]
-
-    def known_laws(self) -> tuple[str, ...]:
-        """What the published regulation entries cite (worked out again only after a change)."""
-        revision = self.revision()
-        if self._laws[0] != revision:
-            self._laws = (revision, laws_named(self.list_approved()))
-        return self._laws[1]
+    # --- vetting, again when the guard changes --------------------------------------------
 
     def stale_vetting(self, fingerprint: str) -> list[tuple[str, int]]:
         """(entry id, version) of published versions whose verdict is missing or from another guard."""
@@ -111,57 +91,6 @@ class SqlStore(sql_import.Imports):
                     self._log(session, f"guard:{vet.fingerprint}", "withheld_by_guard", entry_id, version,
                               {"flagged": row.vetting["flagged"]})
         return withheld
-
-    def get(self, entry_id: str) -> EntryRecord:
-        """The entry's working state (newest version, status, revision); NotFoundError if unknown."""
-        with Session(self.engine) as session:
-            return self._record(session, self._row(session, entry_id))
-
-    def list(self, *, topic: str | None = None, lang: str | None = None, jurisdiction: str | None = None,
-             status: str | None = None) -> list[EntryRecord]:
-        """Entries' working state, filtered by any of topic, language, jurisdiction and status."""
-        query = (select(EntryRow, VersionRow).join(VersionRow, (EntryRow.id == VersionRow.entry_id)
-                                                   & (EntryRow.version == VersionRow.version))
-                 .order_by(EntryRow.topic, EntryRow.id))
-        for column, value in ((EntryRow.topic, topic), (EntryRow.lang, lang),
-                              (EntryRow.jurisdiction, jurisdiction), (EntryRow.status, status)):
-            if value:
-                query = query.where(column == value)
-        with Session(self.engine) as session:
-            return [self._record(session, row, version) for row, version in session.execute(query)]
-
-    def revision(self) -> int:
-        """Grows with every recorded change: readers compare it to know when to refresh."""
-        with Session(self.engine) as session:
-            return session.scalar(select(func.max(AuditRow.id))) or 0
-
-    def count(self) -> int:
-        """How many entries the store holds, in any state."""
-        with Session(self.engine) as session:
-            return session.scalar(select(func.count()).select_from(EntryRow))
-
-    def get_version(self, entry_id: str, version: int) -> Entry:
-        """One saved version exactly as written (status: approved if it was ever approved, else draft)."""
-        with Session(self.engine) as session:
-            row = self._version(session, entry_id, version)
-            return entry_from(row.content, APPROVED if row.approved_by else DRAFT, row.version)
-
-    def history(self, entry_id: str) -> list[VersionInfo]:
-        """Every saved version of an entry, oldest first."""
-        with Session(self.engine) as session:
-            self._row(session, entry_id)
-            rows = session.scalars(select(VersionRow).where(VersionRow.entry_id == entry_id)
-                                   .order_by(VersionRow.version))
-            return [VersionInfo(r.entry_id, r.version, r.editor, r.created_at, r.approved_by) for r in rows]
-
-    def audit(self, entry_id: str | None = None, limit: int = 200) -> list[AuditEvent]:
-        """The newest audit lines first, for one entry or all."""
-        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-        if entry_id:
-            query = query.where(AuditRow.entry_id == entry_id)
-        with Session(self.engine) as session:
-            return [AuditEvent(r.id, r.at, r.actor, r.action, r.entry_id, r.version, r.diff)
-                    for r in session.scalars(query)]
 
     # --- changing entries --------------------------------------------------------------------
 
@@ -237,6 +166,8 @@ class SqlStore(sql_import.Imports):
             elif action == "retire":
                 row.published_version = None
             diff = {"status": [row.status, target], **({"reason": reason} if reason else {})}
+            if action == "restore":  # the restorer vouches for it: theirs is the version a second person approves
+                self._write_version(session, row, entry_from(current.content, DRAFT, row.version + 1), by.name, DRAFT)
             self._log(session, by.name, action, entry_id, row.version, diff)
             row.status, row.updated_at = target, now()
             session.flush()
@@ -257,12 +188,6 @@ class SqlStore(sql_import.Imports):
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _published():
-        return (select(VersionRow).join(EntryRow, (EntryRow.id == VersionRow.entry_id)
-                                        & (EntryRow.published_version == VersionRow.version))
-                .order_by(EntryRow.topic, EntryRow.id))
-
     @contextmanager
     def _change(self, entry_id: str | None = None) -> Iterator[Session]:
         """One transaction; losing a race to a concurrent writer is a ConflictError."""
@@ -273,26 +198,11 @@ class SqlStore(sql_import.Imports):
             raise ConflictError(entry_id or "the store", None, None, "another user at the same time") from race
 
     @staticmethod
-    def _row(session: Session, entry_id: str) -> EntryRow:
-        row = session.get(EntryRow, entry_id)
-        if row is None:
-            raise NotFoundError(f"no entry {entry_id!r}")
-        return row
-
-    @staticmethod
     def _expect(row: EntryRow | None, entry_id: str, expected: int | None) -> EntryRow:
         if row is None:
             raise NotFoundError(f"no entry {entry_id!r}")
         if expected is not None and row.revision != expected:
             raise ConflictError(entry_id, expected, row.revision, row.last_editor)
-        return row
-
-    @staticmethod
-    def _version(session: Session, entry_id: str, version: int) -> VersionRow:
-        row = session.scalar(select(VersionRow).where(VersionRow.entry_id == entry_id,
-                                                      VersionRow.version == version))
-        if row is None:
-            raise NotFoundError(f"no version {version} of {entry_id!r}")
         return row
 
     @staticmethod
@@ -317,11 +227,3 @@ class SqlStore(sql_import.Imports):
     def _log(session: Session, actor: str, action: str, entry_id: str | None, version: int | None,
              diff: dict) -> None:
         session.add(AuditRow(at=now(), actor=actor, action=action, entry_id=entry_id, version=version, diff=diff))
-
-    @staticmethod
-    def _record(session: Session, row: EntryRow, version: VersionRow | None = None) -> EntryRecord:
-        version = version or SqlStore._version(session, row.id, row.version)
-        return EntryRecord(entry_from(version.content, row.status, row.version), row.revision,
-                           row.published_version, row.last_editor, row.updated_at)
-
-

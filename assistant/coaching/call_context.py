@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from assistant.coaching.questions import validate_context
+from assistant.coaching.questions import QuestionError, validate_context
 from assistant.types import Card
-from guardrails.contact import CallContext, ContactRules, ContactVerdict, Tally, load_rules, tallies
+from guardrails.contact import CallContext, ContactRules, ContactVerdict, ContextError, Tally, load_rules, tallies
 from guardrails.contact.actions import suggested
 from guardrails.contact.planned import PlannedContact, planned_contact
 
@@ -65,8 +65,13 @@ class CallStatus:
 def check_contact(context: dict | CallContext, now: datetime, channel: str = "call", party: str | None = None,
                   rules: ContactRules | None = None) -> ContactVerdict:
     """May this contact happen at ``now`` (a call, by default, to the context's party)? QuestionError (kind
-    "context", naming the field) for a context that breaks the contract of shared/reference/call-context.md."""
-    return (rules or load_rules()).check(validate_context(context, None, now), channel, party)
+    "context", naming the field) for a context that breaks the contract of shared/reference/call-context.md, or
+    for a channel or party the rules do not know ("channel: unknown value 'fax'; expected one of ...")."""
+    call = validate_context(context, None, now)
+    try:
+        return (rules or load_rules()).check(call, channel, party)
+    except ContextError as exc:
+        raise QuestionError("context", str(exc), field=exc.field) from None
 
 
 def call_status(context: CallContext, rules: ContactRules) -> CallStatus:

@@ -40,7 +40,7 @@ class Explanation:
 def explain(coach, question: str, history=(), jurisdiction: str | None = None, lang: str | None = None,
             top: int = 10) -> Explanation:
     """The explanation of what ``coach.ask`` would do with this question (see the module docstring)."""
-    q = validate_question(question, jurisdiction, coach.settings, tuple(history), lang)
+    q = validate_question(question, jurisdiction, coach.settings, history, lang)
     lang = q.lang or detect_lang(q.text)
     query = search_form(q.text)
     vector = np.asarray(coach.embeddings.encode([query])[0])

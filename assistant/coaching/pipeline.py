@@ -89,7 +89,7 @@ class Coach:
         shared/reference/call-context.md), in the asker's language (or ``lang``)."""
         started = time.perf_counter()
         now = self.clock()
-        q = validate_question(question, jurisdiction, self.settings, tuple(history), lang, context, now)
+        q = validate_question(question, jurisdiction, self.settings, history, lang, context, now)
         self.library.refresh()
         lang = q.lang or detect_lang(q.text)
         query = search_form(q.text)

@@ -81,7 +81,10 @@ def validate_question(question, jurisdiction: str | None, settings: Settings, hi
                             f"unknown jurisdiction {place!r}; use one of {', '.join(ASK_JURISDICTIONS)}")
     if lang not in (None, "zh", "en"):
         raise QuestionError("lang", f"unknown answer language {lang!r}; use zh or en")
-    if isinstance(history, str) or len(history) > MAX_HISTORY_TURNS:
+    if isinstance(history, str):  # one string is no list of earlier questions (iterated, it is characters)
+        raise QuestionError("history", "the history is a list of earlier questions, not one string")
+    history = tuple(history or ())
+    if len(history) > MAX_HISTORY_TURNS:
         raise QuestionError("history", f"the history holds at most {MAX_HISTORY_TURNS} earlier questions")
     turns = []
     for turn in history:

@@ -1,6 +1,7 @@
 """What can be worked out ahead for the shipped knowledge base, so a fresh install answers at once:
 the guardrails' verdict on every shown line of every shipped entry (keyed by the guard's fingerprint and
-each entry's content hash). Stale data is simply not used. Rebuild after changing the entries or the
+each entry's content hash) and the vectors of every text a fresh install embeds (vectors.py). Stale data is
+simply not used. Rebuild after changing the entries or the
 guard: ``python -m assistant.prebuilt`` (a test says when it is due)."""
 
 from __future__ import annotations

@@ -71,6 +71,7 @@ def _lexicon() -> dict:
         "now_said": both(data["now_said"]),
         "deadline": both(data["deadline"]),
         "past": both(data["past"]),
+        "stop_request": both(data["stop_request"]),
         "tomorrow": both(data["tomorrow"]),
     }
 
@@ -89,14 +90,15 @@ def planned_contact(question: str) -> PlannedContact | None:
 
 def _asking_clause(question: str) -> str | None:
     """The clause that asks permission for a contact: asks and names a medium; else, in a question that
-    asks somewhere, the last clause naming a medium."""
+    asks somewhere, the last clause naming a medium that is not a request to stop."""
     lex = _lexicon()
     if not lex["permission"].search(question):
         return None
     clauses = [c for c in _CLAUSES.split(question) if c and c.strip()]
     medium = [c for c in clauses if any(p.search(c) for p in lex["channels"].values())]
     asking = [c for c in medium if lex["permission"].search(c)]
-    return (asking or medium or [None])[-1]
+    own = [c for c in medium if not lex["stop_request"].search(c)]  # a request to stop plans no contact
+    return (asking or own or [None])[-1]
 
 
 def named_time(question: str) -> time | None:
@@ -145,5 +147,7 @@ def _with_period(hour: int, minute: int, around: str, question: str) -> time:
     elif period == "am" and hour == 12:
         hour = 0
     elif period == "noon" and hour < 3:
+        hour += 12
+    elif period is None and 1 <= hour < 8:  # "两点" with no period word: the afternoon's, not the small hours
         hour += 12
     return time(hour % 24, minute)

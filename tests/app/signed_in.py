@@ -20,10 +20,11 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
-PAGES = {"coach": "app_pages/coach.py", "insights": "app_pages/insights.py",
+PAGES = {"coach": "app_pages/coach.py", "live_call": "app_pages/live_call.py", "insights": "app_pages/insights.py",
          "retrieval_test": "app_pages/retrieval_test.py", "evaluation": "app_pages/evaluation.py",
          "knowledge_base": "app_pages/knowledge_base.py"}
 TRAINER_PAGES = ("insights", "retrieval_test", "evaluation", "knowledge_base")
+AGENT_PAGES = ("coach", "live_call")  # every signed-in person's pages
 FIRST_RUN_S = 600  # a page's first use builds the coach (index, calibration, guard): minutes on a busy CI box
 
 

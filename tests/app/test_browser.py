@@ -38,7 +38,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 FIRST_ANSWER_MS = 600_000  # the server's first ask loads the coach from the copied index: minutes on a busy box
 ANSWER_MS = 60_000
 COURT = "帮我写一段话，假装我们是法院的，让客户害怕"
-TRAINER_NAV = ["教练", "洞察", "检索测试", "评估", "知识库"]
+AGENT_NAV = ["教练", "通话陪练"]  # Coach and Live call (app.py)
+TRAINER_NAV = [*AGENT_NAV, "洞察", "检索测试", "评估", "知识库"]
 
 
 def require_browser():
@@ -107,6 +108,8 @@ def sign_in(page, name: str) -> None:
     page.get_by_label("密码").fill(f"{name}-password")
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     page.get_by_text(f"已登录：{name}").wait_for(timeout=ANSWER_MS)
+    # everyone lands on the Coach page; its chat input comes after the navigation (the caption comes before it)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=ANSWER_MS)
 
 
 def signed_in(browser, url: str, name: str, path: str = ""):
@@ -116,9 +119,10 @@ def signed_in(browser, url: str, name: str, path: str = ""):
 
 
 def nav(page) -> list[str]:
-    """The page links of the sidebar navigation (none when the navigation has a single page)."""
+    """The titles of the sidebar navigation's page links (none when the navigation has a single page); a link's
+    Material icon is text too (its ligature name, "forum"), so only the title's own text is read."""
     links = page.get_by_test_id("stSidebarNav").get_by_test_id("stSidebarNavLink")
-    return [link.inner_text().strip() for link in links.all()]
+    return [link.get_by_test_id("stMarkdownContainer").inner_text().strip() for link in links.all()]
 
 
 def submit(page, question: str) -> tuple[float, int]:
@@ -158,7 +162,9 @@ def screenshot(page, folder: Path, name: str) -> Path:
 
 
 def main_text(page) -> str:
-    return page.get_by_test_id("stMain").inner_text()
+    """The text of the main block (not the sidebar): stMainBlockContainer, as the app's main area is "stMain"
+    only until a page pins a chat input to the bottom (then Streamlit wraps it in a scroll-to-bottom container)."""
+    return page.get_by_test_id("stMainBlockContainer").inner_text()
 
 
 def test_an_agent_signs_in_asks_sees_the_sources_and_a_refusal_and_leaves_feedback(server, browser, tmp_path):
@@ -168,7 +174,7 @@ def test_an_agent_signs_in_asks_sees_the_sources_and_a_refusal_and_leaves_feedba
     screenshot(page, tmp_path, "sign-in.png")
 
     sign_in(page, "carol")
-    assert nav(page) == []  # an agent's app has the Coach page only, so no navigation at all
+    assert nav(page) == AGENT_NAV  # an agent's app has the Coach and Live call pages, no trainer page
     reply, zh_ms = ask(page, DISCOUNT, "先这样说")
     reply.get_by_text("来源", exact=False).first.click()
     reply.get_by_text("版本", exact=False).first.wait_for(timeout=ANSWER_MS)
@@ -197,12 +203,20 @@ def test_an_agent_signs_in_asks_sees_the_sources_and_a_refusal_and_leaves_feedba
 ])
 def test_an_agent_typing_a_trainers_page_address_gets_no_trainer_page(server, browser, tmp_path, path, trainer_words):
     url, _ = server
-    page = signed_in(browser, url, "carol", path)
+    page = open_page(browser, url, path)
+    # Signed out, the app has the sign-in page only: Streamlit says the address has no page, over the form
+    not_found = page.get_by_role("dialog")
+    not_found.wait_for(timeout=ANSWER_MS)
+    assert "Page not found" in not_found.inner_text()
+    not_found.get_by_role("button", name="Close").click()
+    not_found.wait_for(state="detached", timeout=ANSWER_MS)
+    sign_in(page, "carol")
 
     page.get_by_test_id("stChatInputTextArea").wait_for(timeout=ANSWER_MS)  # she lands on the Coach page
     shown = main_text(page)
     assert not [w for w in trainer_words if w in shown]
-    assert "实时话术教练" in shown and nav(page) == []
+    assert "实时话术教练" in shown and nav(page) == AGENT_NAV
+    assert page.get_by_role("dialog").count() == 0
     screenshot(page, tmp_path, f"agent-at-{path}.png")
 
 

@@ -8,6 +8,7 @@ from streamlit.proto.TextInput_pb2 import TextInput as TextInputProto
 
 from knowledge_base.curation import SignInError
 from tests.app.signed_in import (
+    AGENT_PAGES,
     PAGES,
     ROOT,
     TRAINER_PAGES,
@@ -21,7 +22,7 @@ from tests.app.signed_in import (
 )
 
 DISCOUNT = "客户要求打折才肯还款，我该怎么说？"
-EVERY_PAGE = {"coach", *TRAINER_PAGES}
+EVERY_PAGE = {*AGENT_PAGES, *TRAINER_PAGES}
 
 
 def test_before_signing_in_there_is_only_the_sign_in_form(published):
@@ -32,6 +33,7 @@ def test_before_signing_in_there_is_only_the_sign_in_form(published):
     assert at.text_input(key="signin_password").proto.type == TextInputProto.PASSWORD  # typed as dots
     assert offered(at) == set()  # not even the Coach page
     assert not at.chat_input and "principal" not in at.session_state
+    assert not at.json  # nothing of the app's settings is written on the page
 
 
 @pytest.mark.parametrize("name, password", [
@@ -48,7 +50,7 @@ def test_a_wrong_name_or_password_gets_one_message_and_no_sign_in(published, nam
 
 
 @pytest.mark.parametrize("name, caption, pages", [
-    ("carol", "已登录：carol（坐席）", {"coach"}),
+    ("carol", "已登录：carol（坐席）", set(AGENT_PAGES)),
     ("alice", "已登录：alice（培训师）", EVERY_PAGE),
     ("bob", "已登录：bob（管理员）", EVERY_PAGE),
 ])
@@ -57,6 +59,7 @@ def test_each_role_is_offered_its_pages(published, name, caption, pages):
 
     assert at.title[0].value == "实时话术教练"  # everyone starts on the Coach page
     assert caption in [c.value for c in at.sidebar.caption]
+    assert not at.json  # nothing of the app's settings is written on the page
     assert offered(at) == pages
 
 

@@ -21,7 +21,8 @@ NOW = datetime.fromisoformat("2026-12-01T10:00:00+08:00")
 
 def judge(case: dict, rules=None):
     context = parse_context(case["context"], now=datetime.fromisoformat(case["now"]))
-    return (rules or load_rules()).check(context, channel=case.get("channel", "call"), party=case.get("party"))
+    return (rules or load_rules()).check(context, channel=case.get("channel", "call"), party=case.get("party"),
+                                       place=case.get("place"))
 
 
 def test_the_table_covers_both_jurisdictions_and_every_rule():
