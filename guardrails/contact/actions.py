@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 ACTIONS_FILE = Path(__file__).parents[1] / "data" / "contact" / "actions.yaml"
-_CLAUSE = re.compile(r"[，,。；;！!？?：:\n]|(?<=[A-Za-z)])\.\s+|\s(?:but|and then|then|or|instead)\s|(?:但是|但|然后|或者|而是)")
+_CLAUSE = re.compile(r"[，,。；;！!？?：:\n]|(?<=[A-Za-z)])\.\s+"  # a sentence's full stop, not a decimal point
+                     r"|\s(?:but|and then|then|or|instead)\s|(?:但是|但|然后|或者|而是)")
 
 
 @dataclass(frozen=True)
