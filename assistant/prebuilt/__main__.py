@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 
-from assistant.prebuilt import VETTING_PATH
+from assistant.prebuilt import CALIBRATION_PATH, VETTING_PATH
 
 
 def build() -> int:
@@ -23,7 +24,8 @@ def build() -> int:
 
 
 def build_vectors() -> int:
-    """Start a fresh install on a throwaway data directory and keep every text it embedded; how many."""
+    """Start a fresh install on a throwaway data directory; keep every text it embedded and its calibration;
+    how many texts."""
     import tempfile
     from pathlib import Path
 
@@ -39,10 +41,11 @@ def build_vectors() -> int:
         services.__dict__["embeddings"] = recorder  # the part, recorded instead of built
         services.coach.ask("客户要求打折才肯还款，我该怎么说？")  # bootstrap, index, calibration: all of it
         recorder.encode([t for e in services.store.list_approved() for t in e.index_texts()])  # every record
+        shutil.copyfile(Path(tmp) / "calibration.json", CALIBRATION_PATH)
     vectors.write(recorder.name, recorder.seen)
     return len(recorder.seen)
 
 
 if __name__ == "__main__":
     print(f"{build()} entries vetted -> {VETTING_PATH}")
-    print(f"{build_vectors()} texts embedded -> vectors.npz")
+    print(f"{build_vectors()} texts embedded -> vectors.npz; calibration -> {CALIBRATION_PATH.name}")

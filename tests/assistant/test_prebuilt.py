@@ -54,3 +54,17 @@ def test_a_mixed_batch_comes_back_in_order_with_new_texts_embedded(shipped, mode
 
 def test_another_model_never_gets_the_shipped_vectors():
     assert shipped_vectors("sentence-transformers:some-other-model") == {}
+
+
+def test_a_fresh_install_uses_the_shipped_calibration(tmp_path):
+    """A new data directory starts from the shipped base's abstention bar instead of measuring it again (a
+    stale one would be replaced by a new measurement with another fingerprint)."""
+    import json
+
+    from assistant import Services, Settings
+    from assistant.prebuilt import CALIBRATION_PATH
+
+    services = Services(Settings(data_dir=tmp_path / "data"), log_questions=False)
+    assert services.coach.ask("客户要求打折才肯还款，我该怎么说？").sources
+    used = json.loads((tmp_path / "data" / "calibration.json").read_text(encoding="utf-8"))
+    assert used["fingerprint"] == json.loads(CALIBRATION_PATH.read_text(encoding="utf-8"))["fingerprint"], REBUILD
