@@ -127,7 +127,8 @@ class Curation:
 
     def dry_run(self, path: Path, jurisdiction: str = "CN") -> list[VettedPassage]:
         """Every passage of a document with the guard's verdict; nothing is stored."""
-        return vet_text(self.services.guard, read_document(path), jurisdiction)
+        text = read_document(path)  # a bad file is refused before any model loads
+        return vet_text(self.services.guard, text, jurisdiction)
 
     def import_document(self, path: Path, *, by: Principal, jurisdiction: str = "CN") -> DocumentImport:
         """A document's sound passages as drafts (one transaction); flagged passages listed, not stored."""
