@@ -97,7 +97,12 @@ def test_citing_the_invented_law_is_flagged(dry_run):
                    for r in p["reasons"])
 
 
-@pytest.mark.parametrize("advice", SOUND)
+# Sound advice the guard flags today, and how (strict: once it passes, the mark must go).
+KNOWN_MISSES = {"choosing-call-times": "over-flagging: the intent model reads advice on when to call as pressure"}
+
+
+@pytest.mark.parametrize("advice", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[a]))
+                                    if a in KNOWN_MISSES else a for a in SOUND])
 def test_sound_advice_passes(dry_run, advice):
     output, _ = dry_run
     flagged = [(p["text"], p["categories"]) for p in matching(output["passages"], [SOUND[advice]])
