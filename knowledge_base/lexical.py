@@ -16,6 +16,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Container
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy as np
 from knowledge_base.types import Entry, content_key
 
 log = logging.getLogger(__name__)
-TOKENIZER = "bigram-2"  # part of the saved index's name: a tokenizer change never reuses an old index
+TOKENIZER = "bigram-2-snowball"  # part of the saved index's name: a tokenizer change never reuses an old index
 _RUN = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]+")
 _STOP = frozenset(
     "的 了 吗 呢 吧 啊 我 你 他 她 是 在 有 就 都 也 和 要 说 "
@@ -33,14 +34,26 @@ _STOP = frozenset(
 )
 
 
+@cache
+def _stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+@cache
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased English words and numbers; each Chinese run as its character bigrams (a lone
-    character as itself)."""
+    """Lower-cased English words as their stems (visits, visited: visit) and numbers; each Chinese run as its
+    character bigrams (a lone character as itself)."""
     tokens: list[str] = []
     for run in _RUN.findall(text.lower()):
         if run.isascii() or len(run) == 1:
             if run not in _STOP:
-                tokens.append(run)
+                tokens.append(_stem(run) if run.isalpha() else run)
         else:
             tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
     return tokens
