@@ -2,7 +2,7 @@
 results, compute the metrics (seen and blind sets side by side), write the report, apply the gate.
 
 >>> failures = run_eval(settings, [Path("evals/answerable.jsonl")], Path("out.jsonl"),
-...                     blind=[Path("evals/blind/2026-12-06-b/us_collector.jsonl")], gate=Path("evals/thresholds.yaml"))
+...                     blind=[Path("evals/blind/2026-12-07-e/us_collector.jsonl")], gate=Path("evals/thresholds.yaml"))
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
 
 
 def _name(path: Path) -> str:
-    """A set's name in the report: its file or folder, under its parent folder (evals/blind/2026-12-06-b/x)."""
+    """A set's name in the report: its file or folder, under its parent folder (evals/blind/2026-12-07-e/x)."""
     return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
 
 
