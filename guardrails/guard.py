@@ -38,7 +38,7 @@ KIND_AT = {"request": "request", "speech": "speech"}  # the model's kind per che
 @cache
 def _data_digest() -> str:
     digest = hashlib.sha256()
-    for path in sorted(DATA.glob("*.yaml")) + [MODEL_PATH]:
+    for path in sorted(DATA.glob("*.yaml")) + sorted(DATA.glob("*.tsv")) + [MODEL_PATH]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -1,5 +1,6 @@
 """Normalise text before any check: traditional → simplified, full-width → half-width,
-separators inside words removed, case folded, frequent pinyin/homophone spellings mapped."""
+separators inside words removed, case folded, frequent pinyin/homophone spellings mapped, and a text typed in
+pinyin written in characters (``pinyin.py``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
+from guardrails.pinyin import to_hanzi
 
 DATA = Path(__file__).with_name("data")
 _CJK = r"[\u3400-\u9fff]"
@@ -63,6 +66,7 @@ def normalize(text: str) -> str:
     text = _SPACED_LETTERS.sub(lambda m: re.sub(r"[\s\-_*.]", "", m.group(0)), text)
     text = _CJK_CLAUSE_SPACE.sub("，", text)
     text = _CJK_GAP.sub("", text)
+    text = to_hanzi(text)
     for old, new in _homophones():
         if old in text:
             text = text.replace(old, new)
