@@ -21,6 +21,8 @@ def eval_(
                                                      "reported beside the seen ones; repeatable.")] = None,
     calls: Annotated[list[Path] | None, typer.Option("--calls", help="A folder of recorded, labelled calls "
                                                      "replayed through the live-call companion; repeatable.")] = None,
+    blind_calls: Annotated[list[Path] | None, typer.Option("--blind-calls", help="A blind set's folder of recorded "
+                                                           "calls (evals/blind/…/calls), own bars.")] = None,
     jurisdiction: Annotated[str | None, typer.Option(help="Default jurisdiction for cases without one.")] = None,
     baseline: Annotated[bool, typer.Option(help="Also run a dense-only retriever without guardrails.")] = False,
     gate: Annotated[Path | None, typer.Option(help="Thresholds file; exit 1 when a metric is below it.")] = None,
@@ -38,7 +40,7 @@ def eval_(
     with reported():
         services = Services(conf if llm else conf.model_copy(update={"llm": None}), log_questions=False)
         failures = run_eval(services, cases or (), out, report, blind=blind or (), calls=calls or (),
-                            baseline=baseline, gate=gate, llm=llm)
+                            blind_calls=blind_calls or (), baseline=baseline, gate=gate, llm=llm)
     if failures:
         for line in failures:
             print(f"coach: below threshold: {line}", file=sys.stderr)

@@ -80,9 +80,11 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def check_gate(metrics: dict, blind: dict[str, dict], path: Path, calls: dict[str, dict] | None = None) -> list[str]:
+def check_gate(metrics: dict, blind: dict[str, dict], path: Path, calls: dict[str, dict] | None = None,
+               blind_calls: dict[str, dict] | None = None) -> list[str]:
     """The failing metrics, named: ``thresholds`` on the seen sets together, ``blind`` on each blind set and
-    each of its languages, ``calls`` on each replay set ({metric: {min: x} | {max: x}})."""
+    each of its languages, ``calls`` on each replay set, ``blind_calls`` on each blind replay set
+    ({metric: {min: x} | {max: x}})."""
     limits = yaml.safe_load(path.read_text(encoding="utf-8"))
     failures = _below(metrics["overall"], limits.get("thresholds") or {}, "", missing_ok=not metrics["overall"])
     for name, m in blind.items():
@@ -91,6 +93,8 @@ def check_gate(metrics: dict, blind: dict[str, dict], path: Path, calls: dict[st
             failures += _below(values, limits.get("blind") or {}, f"blind {name}{scope}: ", missing_ok=True)
     for name, m in (calls or {}).items():
         failures += _below(m, limits.get("calls") or {}, f"calls {name}: ")
+    for name, m in (blind_calls or {}).items():
+        failures += _below(m, limits.get("blind_calls") or {}, f"blind calls {name}: ")
     return failures
 
 
@@ -109,14 +113,16 @@ def _below(values: dict, limits: dict, prefix: str, missing_ok: bool = False) ->
 
 
 def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path | None = None, *,
-             blind: Iterable[Path] = (), calls: Iterable[Path] = (), baseline: bool = False, gate: Path | None = None,
+             blind: Iterable[Path] = (), calls: Iterable[Path] = (), blind_calls: Iterable[Path] = (),
+             baseline: bool = False, gate: Path | None = None,
              llm: bool = False, log=print, progress: Progress = None,
              cancel: threading.Event | None = None) -> list[str]:
     """Run every case, write results to ``out``; returns the gate's failures (empty = pass).
 
     ``blind``: blind sets (evals/blind, written by authors who never saw the training data or entries),
     each measured and reported on its own beside the seen sets. ``calls``: folders of recorded calls
-    replayed through the live-call companion (evaluation/replay.py), each measured on its own. ``llm``:
+    replayed through the live-call companion (evaluation/replay.py), each measured on its own;
+    ``blind_calls``: the same for the recorded calls of a blind set, gated on their own bars. ``llm``:
     answer through the configured LLM drafter and report how often it fell back; without it the composed
     cards are measured (pass ``services`` built without COACH_LLM, as `coach eval` does).
     """
@@ -126,7 +132,8 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
     seen = [c for path in case_files for c in load_cases(Path(path))]
     unseen = {_name(Path(p)): load_cases(Path(p)) for p in blind}
     replays = {_name(Path(p)): Path(p) for p in calls}
-    if not seen and not any(unseen.values()) and not replays:
+    blind_replays = {_name(Path(p)): Path(p) for p in blind_calls}
+    if not seen and not any(unseen.values()) and not replays and not blind_replays:
         raise CaseError("no cases in the given files")
     everything = seen + [c for cases in unseen.values() for c in cases]
     results = run_cases(services, everything, progress, cancel)
@@ -152,19 +159,27 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
 
         base = compute_metrics(seen, run_baseline(services, seen))
         log(f"baseline: {summary_line(base['overall'])}")
-    call_metrics = {}
-    for name, folder in replays.items():
-        replayed = [replay(services.coach, p) for p in sorted(folder.glob("*.jsonl"))]
-        if not replayed:
-            raise CaseError(f"{folder}: no recorded calls (*.jsonl)")
-        call_metrics[name] = replay_metrics(replayed)
-        log(f"calls {name}: {replay_line(call_metrics[name])}")
+    call_metrics = _replay_sets(services, replays, "calls", log)
+    blind_call_metrics = _replay_sets(services, blind_replays, "blind calls", log)
     if call_metrics:
         metrics["calls"] = call_metrics
+    if blind_call_metrics:
+        metrics["blind_calls"] = blind_call_metrics
     if report_dir is not None:
         write_report(report_dir, metrics, base, blind_metrics, len(everything), services.library)
         log(f"report written to {report_dir}/report.md and report.json")
-    return check_gate(metrics, blind_metrics, gate, call_metrics) if gate else []
+    return check_gate(metrics, blind_metrics, gate, call_metrics, blind_call_metrics) if gate else []
+
+
+def _replay_sets(services, folders: dict[str, Path], label: str, log) -> dict[str, dict]:
+    out = {}
+    for name, folder in folders.items():
+        replayed = [replay(services.coach, p) for p in sorted(folder.glob("*.jsonl"))]
+        if not replayed:
+            raise CaseError(f"{folder}: no recorded calls (*.jsonl)")
+        out[name] = replay_metrics(replayed)
+        log(f"{label} {name}: {replay_line(out[name])}")
+    return out
 
 
 def _name(path: Path) -> str:
