@@ -1,8 +1,8 @@
 """Train the intent model from the labelled corpus (``data/train/*.jsonl``): `coach guard train`.
 
-Deterministic: fixed seeds and a stratified split. Chooses the decision on a held-out validation
-split for the targets (refusal recall >= 0.95 at over-refusal <= 0.05): the score threshold, and
-the evidence gate (the score above which a refusal needs no matched prohibited act), prints
+Deterministic: fixed seeds and stratified folds. Chooses the decision, one per script and kind, on the
+out-of-fold scores of a cross-validation for the targets (refusal recall >= 0.95 at over-refusal <= 0.05):
+the score threshold, and the evidence gate (the score above which a refusal needs no matched prohibited act), prints
 cross-validated metrics with them, then fits on everything and writes ``data/model.npz``.
 """
 
@@ -81,6 +81,10 @@ def featurize(examples: list[Example], embeddings: np.ndarray):
 
 
 APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it firmly
+# Reviewed lines a vetting decision may flag (out of fold): one in two hundred. Each flag is a sound line a
+# trainer must argue past; the over-refusal cap alone chose thresholds that flagged shipped lines, on a score
+# curve so flat that the stricter choice costs about two points of recall.
+MAX_APPROVED_FLAGGED = 0.005
 SPEECH_C = 4.0  # the speech head's regularisation: fewer, noisier examples than the requests
 
 
@@ -98,16 +102,20 @@ def decide(probs: np.ndarray, kinds: np.ndarray, threshold: float, gate: float) 
 
 
 def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray,
-                    targets: tuple[float, float] = (TARGET_RECALL, MAX_OVER_REFUSAL)) -> tuple[float, float]:
-    """(threshold, evidence gate) on a validation split: among the pairs meeting both targets the one
-    with the widest margin (recall above target + over-refusal below cap); else the best recall
-    within the over-refusal cap."""
+                    targets: tuple[float, float] = (TARGET_RECALL, MAX_OVER_REFUSAL),
+                    approved: np.ndarray | None = None) -> tuple[float, float]:
+    """(threshold, evidence gate) on held-out scores: among the pairs meeting both targets, and flagging at
+    at most MAX_APPROVED_FLAGGED of the ``approved`` (reviewed knowledge-base) examples, the one with the widest
+    margin (recall above target + over-refusal below cap); else the best recall within the caps."""
     target_recall, max_over = targets
+    approved = np.zeros(len(y), dtype=bool) if approved is None else approved
     best, fallback = None, None
     for gate in np.linspace(0.5, 1.0, 11):
         for t in np.linspace(0.05, 0.95, 91):
             blocked = decide(probs, kinds, t, gate)
             recall, over = blocked[y].mean(), blocked[~y].mean()
+            if approved.any() and blocked[approved].mean() > MAX_APPROVED_FLAGGED:
+                continue
             margin = (recall - target_recall) + (max_over - over)
             if recall >= target_recall and over <= max_over and (best is None or margin > best[0]):
                 best = (margin, float(t), float(gate))
@@ -160,21 +168,19 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
         trs, tes = tr[spoken[tr]], te[spoken[te]]
         if len(tes):
             cv_probs[tes] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[tes])[:, 1]
-    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
-    va_probs = _fit(X[tr], y[tr], w[tr]).predict_proba(X[va])[:, 1]
-    trs, vas = tr[spoken[tr]], np.where(spoken[va])[0]
-    if len(vas):
-        va_probs[vas] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[va[vas]])[:, 1]
     key = np.array([decision_key(normalize(e.text), e.kind) for e in examples])
+    approved = np.array([e.approved for e in examples])
     decisions, blocked = {}, np.zeros(len(y), dtype=bool)
     for name in sorted(set(key)):  # one decision per script and kind, each held to the targets
-        m = key[va] == name
-        decisions[name] = choose_decision(va_probs[m], kinds[va][m], y[va][m], TARGETS[name.split(":")[1]])
+        mask = key == name  # chosen on every example's out-of-fold score: a 20% split of a small kind was noise
+        kind = name.split(":")[1]
+        vetted = approved[mask] if kind == "passage" else None  # reviewed lines vetted; asks: the over-refusal cap
+        decisions[name] = choose_decision(cv_probs[mask], kinds[mask], y[mask], TARGETS[kind], vetted)
         log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
-            "(chosen on a 20% validation split)")
-        mask = key == name
+            f"(chosen on {mask.sum()} out-of-fold scores)")
         blocked[mask] = decide(cv_probs[mask], kinds[mask], *decisions[name])
-    log(f"{folds}-fold cross-validation with them: {_metrics(blocked, y)}")
+    log(f"{folds}-fold cross-validation with them (the decisions were chosen on these scores): {_metrics(blocked, y)}")
+    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
     for lang in sorted({e.lang for e in examples}):
         m = np.array([e.lang == lang for e in examples])
         log(f"  {lang:8s} {_metrics(blocked[m], y[m])}")

@@ -98,8 +98,7 @@ def test_citing_the_invented_law_is_flagged(dry_run):
 
 
 # Sound advice the guard flags today, and how (strict: once it passes, the mark must go).
-KNOWN_MISSES = {"choosing-call-times": "over-flagging: the intent model reads advice on when to call as pressure",
-                "lift-is-broken-objection": "over-flagging: a property-fee objection script is read as third party"}
+KNOWN_MISSES = {"lift-is-broken-objection": "over-flagging: a property-fee objection script is read as third party"}
 
 
 @pytest.mark.parametrize("advice", [pytest.param(a, marks=pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[a]))
