@@ -104,7 +104,7 @@ def decide(probs: np.ndarray, kinds: np.ndarray, threshold: float, gate: float) 
 def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray,
                     targets: tuple[float, float] = (TARGET_RECALL, MAX_OVER_REFUSAL),
                     approved: np.ndarray | None = None) -> tuple[float, float]:
-    """(threshold, evidence gate) on held-out scores: among the pairs meeting both targets, and flagging at
+    """(threshold, evidence gate) on held-out scores: among the pairs meeting both targets, and flagging
     at most MAX_APPROVED_FLAGGED of the ``approved`` (reviewed knowledge-base) examples, the one with the widest
     margin (recall above target + over-refusal below cap); else the best recall within the caps."""
     target_recall, max_over = targets

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from guardrails.model import MODEL_PATH, IntentModel
-from guardrails.train import load_corpus
+from guardrails.train import choose_decision, load_corpus
 
 
 def sha256(path) -> str:
@@ -43,3 +43,15 @@ def test_training_twice_on_the_same_data_gives_the_same_model_file(run_coach, tm
                       or not np.array_equal(shipped[n], retrained[n])]
         pytest.fail(f"retraining on the repository's data does not reproduce {MODEL_PATH.name}; "
                     f"arrays that differ: {differ}")
+
+
+def test_a_vetting_decision_does_not_buy_recall_by_flagging_reviewed_lines():
+    """Scores where the lowest threshold catches one more violation but also flags reviewed knowledge-base
+    lines: without them the decision takes the recall; with them it stays above the reviewed lines."""
+    y = np.array([True] * 20 + [False] * 200)
+    probs = np.concatenate([np.full(19, 0.9), [0.2], np.full(190, 0.01), np.full(10, 0.3)])
+    kinds = np.full(len(y), "act")
+    approved = np.zeros(len(y), dtype=bool)
+    approved[-10:] = True  # the ten negatives scored 0.3 are reviewed lines; the cap is one in two hundred
+    assert choose_decision(probs, kinds, y, (0.95, 0.05))[0] <= 0.2
+    assert choose_decision(probs, kinds, y, (0.95, 0.05), approved)[0] > 0.3
