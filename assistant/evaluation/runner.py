@@ -131,8 +131,8 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
         raise ValueError("--llm needs a model: set COACH_LLM=<provider>:<model>")
     seen = [c for path in case_files for c in load_cases(Path(path))]
     unseen = {_name(Path(p)): load_cases(Path(p)) for p in blind}
-    replays = {_name(Path(p)): Path(p) for p in calls}
-    blind_replays = {_name(Path(p)): Path(p) for p in blind_calls}
+    replays = {_name(Path(p)): _recorded_calls(Path(p)) for p in calls}  # checked before any case runs
+    blind_replays = {_name(Path(p)): _recorded_calls(Path(p)) for p in blind_calls}
     if not seen and not any(unseen.values()) and not replays and not blind_replays:
         raise CaseError("no cases in the given files")
     everything = seen + [c for cases in unseen.values() for c in cases]
@@ -171,13 +171,19 @@ def run_eval(services, case_files: Iterable[Path], out: Path, report_dir: Path |
     return check_gate(metrics, blind_metrics, gate, call_metrics, blind_call_metrics) if gate else []
 
 
-def _replay_sets(services, folders: dict[str, Path], label: str, log) -> dict[str, dict]:
+def _recorded_calls(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise CaseError(f"{folder}: no such folder of recorded calls")
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        raise CaseError(f"{folder}: no recorded calls (*.jsonl)")
+    return files
+
+
+def _replay_sets(services, sets: dict[str, list[Path]], label: str, log) -> dict[str, dict]:
     out = {}
-    for name, folder in folders.items():
-        replayed = [replay(services.coach, p) for p in sorted(folder.glob("*.jsonl"))]
-        if not replayed:
-            raise CaseError(f"{folder}: no recorded calls (*.jsonl)")
-        out[name] = replay_metrics(replayed)
+    for name, files in sets.items():
+        out[name] = replay_metrics([replay(services.coach, p) for p in files])
         log(f"{label} {name}: {replay_line(out[name])}")
     return out
 

@@ -59,3 +59,12 @@ def test_the_gate_passes_when_every_set_meets_its_bars(run_coach, prebuilt, sets
                                                 "calls": {"unwanted_cards_per_call": {"max": 100}},
                                                 "blind_calls": {"unwanted_cards_per_call": {"max": 100}}})
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_missing_or_empty_calls_folder_is_a_clear_error(run_coach, prebuilt, tmp_path):
+    (tmp_path / "empty").mkdir()
+    for folder, says in (("missing", "no such folder of recorded calls"), ("empty", "no recorded calls (*.jsonl)")):
+        done = run_coach("eval", "--blind-calls", str(tmp_path / folder), "--out", str(tmp_path / "out.jsonl"),
+                         env=prebuilt)
+        assert done.returncode == 2 and says in done.stderr, done.stderr[-2000:]
+    assert not (tmp_path / "out.jsonl").exists()
