@@ -134,7 +134,7 @@ def entries_tab(principal) -> None:
         return
     st.caption(t("kb.count", n=len(records)))
     picked = st.dataframe([{t("kb.cols.title"): r.entry.title, t("kb.cols.status"): t(f"kb.statuses.{r.status}"),
-                            t("kb.cols.version"): r.entry.version, t("kb.cols.served"): r.published_version or "-",
+                            t("kb.cols.version"): r.entry.version, t("kb.cols.served"): str(r.published_version or "-"),
                             t("kb.cols.id"): r.entry.id} for r in records],
                           hide_index=True, on_select="rerun", selection_mode="single-row", key="kb_table",
                           width="stretch", height=280)
@@ -251,7 +251,7 @@ def audit_tab() -> None:
     actions = table("kb.actions")
     st.dataframe([{t("kb.cols.at"): f"{e.at:%Y-%m-%d %H:%M:%S}", t("kb.cols.actor"): e.actor,
                    t("kb.cols.action"): actions.get(e.action, e.action), t("kb.cols.id"): e.entry_id or "",
-                   t("kb.cols.version"): e.version or "", t("kb.cols.change"): ", ".join(e.diff)}
+                   t("kb.cols.version"): str(e.version or ""), t("kb.cols.change"): ", ".join(e.diff)}
                   for e in curation().audit(limit=500)], hide_index=True)
     st.download_button(t("kb.export"), curation().export_zip, file_name="entries.zip", mime="application/zip")
 

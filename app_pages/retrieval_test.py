@@ -22,7 +22,8 @@ question = cols[0].text_area(t("rtest.question"), key="rtest_q", value=st.sessio
                              max_chars=services().settings.max_question_chars)
 jurisdiction = cols[1].selectbox(t("sidebar.jurisdiction"), ASK_JURISDICTIONS, key="rtest_j",
                                  format_func=lambda j: f"{places[j]} ({j})")
-history = st.text_area(t("rtest.history"), key="rtest_h", help=t("rtest.history_help"), max_chars=4000)
+history = st.text_area(t("rtest.history"), key="rtest_h", help=t("rtest.history_help"), max_chars=4000,
+                       value=st.session_state.pop("rtest_history_prefill", ""))
 if question.strip():
     try:
         x = explain(services().coach, question, [h for h in history.splitlines() if h.strip()], jurisdiction)

@@ -51,6 +51,7 @@ class Gap:
     unhelpful: int
     last_at: datetime
     comments: tuple[str, ...] = ()
+    jurisdiction: str = "CN"  # where most of its questions were asked (a draft from it is for there)
 
     @property
     def example(self) -> str:
@@ -121,6 +122,7 @@ def knowledge_gaps(records: Sequence, encode: Encode, threshold: float = GAP_SIM
             unhelpful=sum(r.helpful is False for r in rows),
             last_at=max(r.at for r in rows),
             comments=tuple(dict.fromkeys(r.comment for r in rows if r.helpful is False and r.comment)),
+            jurisdiction=Counter(r.jurisdiction for r in rows).most_common(1)[0][0],
         ))
     out.sort(key=lambda g: (-g.count, -g.last_at.timestamp()))
     return out

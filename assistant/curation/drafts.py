@@ -8,6 +8,9 @@ number in the dry run; the title names the file), with a suggested topic (neares
 its language. The Situation is the passage; the Do/Don't/Why lines the entry format requires are
 PLACEHOLDER lines for the trainer, and the store refuses to submit an entry while any is left.
 Drafts never reach agents: only approved versions are served.
+
+A knowledge gap (agents' questions the base did not serve, grouped on Insights) becomes a draft the same way
+(``draft_from_gap``): the questions as its example questions, a suggested topic, placeholders for the rest.
 """
 
 from __future__ import annotations
@@ -30,7 +33,12 @@ _TODO = {
     "en": {"do": "write what the agent should do", "dont": "write what the agent must not do",
            "why": "write why (the rule, the customer's situation)"},
 }
+_GAP = {
+    "zh": {"title": "知识缺口：{example}", "situation": "写出这些问题描述的情况"},
+    "en": {"title": "Gap: {example}", "situation": "describe the situation these questions are about"},
+}
 _TITLE_CHARS = 40
+GAP_QUESTIONS = 8  # example questions a gap draft keeps (the group's first, most recent ones)
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,29 @@ def file_slug(name: str) -> str:
 def draft_for(source: str, number: int, passage: str, topic: str, jurisdiction: str) -> Entry:
     """The draft entry for passage ``number`` of file ``source``."""
     lang = detect_lang(passage)
-    snippet = passage if len(passage) <= _TITLE_CHARS else passage[:_TITLE_CHARS].rstrip() + "…"
     todo = _TODO[lang]
-    return Entry(id=f"import-{file_slug(source)}-{number}", title=f"{source} #{number}: {snippet}", topic=topic,
-                 kind=KIND, lang=lang, jurisdiction=jurisdiction, status=DRAFT, version=1, situation=passage,
+    return Entry(id=f"import-{file_slug(source)}-{number}", title=f"{source} #{number}: {snippet(passage)}",
+                 topic=topic, kind=KIND, lang=lang, jurisdiction=jurisdiction, status=DRAFT, version=1,
+                 situation=passage, do=(f"{PLACEHOLDER}: {todo['do']}",), dont=(f"{PLACEHOLDER}: {todo['dont']}",),
+                 why=f"{PLACEHOLDER}: {todo['why']}")
+
+
+def snippet(text: str) -> str:
+    return text if len(text) <= _TITLE_CHARS else text[:_TITLE_CHARS].rstrip() + "…"
+
+
+def draft_for_gap(questions: list[str], topic: str, jurisdiction: str) -> Entry:
+    """The draft entry for a knowledge gap: its questions (one line each, at most GAP_QUESTIONS), same id for the
+    same questions (drafting a gap twice stores it once)."""
+    kept = list(dict.fromkeys(" ".join(q.split()) for q in questions if q.strip()))[:GAP_QUESTIONS]
+    if not kept:
+        raise ValueError("a knowledge gap without questions cannot become a draft")
+    lang = detect_lang(kept[0])
+    digest = hashlib.sha1("\n".join(kept).encode("utf-8")).hexdigest()[:10]
+    todo, gap = _TODO[lang], _GAP[lang]
+    return Entry(id=f"gap-{digest}", title=gap["title"].format(example=snippet(kept[0])), topic=topic, kind=KIND,
+                 lang=lang, jurisdiction=jurisdiction, status=DRAFT, version=1,
+                 situation=f"{PLACEHOLDER}: {gap['situation']}", questions=tuple(kept),
                  do=(f"{PLACEHOLDER}: {todo['do']}",), dont=(f"{PLACEHOLDER}: {todo['dont']}",),
                  why=f"{PLACEHOLDER}: {todo['why']}")
 
@@ -85,3 +112,10 @@ class Drafter:
         added = set(report["added"])
         return DocumentImport(source, tuple(d for d in drafts if d.id in added), tuple(report["unchanged"]),
                               tuple(p for p in vetted if p.verdict.blocked))
+
+    def draft_from_gap(self, questions: list[str], *, by: Principal, jurisdiction: str = "CN") -> Entry:
+        """Store a knowledge gap as a draft entry (unchanged when it was drafted before); returns the draft."""
+        topic = self.suggester.suggest([" ".join(questions[:GAP_QUESTIONS])])[0]
+        draft = draft_for_gap(questions, topic, jurisdiction)
+        self.store.import_drafts([draft], by=by)
+        return draft

@@ -142,6 +142,11 @@ class Curation:
         """Drafts from passages vetted in a dry run (the page shows the dry run, then stores)."""
         return self.drafter.store_drafts(source, vetted, by=by, jurisdiction=jurisdiction)
 
+    def draft_from_gap(self, questions: list[str], *, by: Principal, jurisdiction: str = "CN") -> Entry:
+        """A knowledge gap of Insights as a draft entry for review (stored once however often it is drafted)."""
+        self.store.users.require(by)
+        return self.drafter.draft_from_gap(questions, by=by, jurisdiction=jurisdiction)
+
     @property
     def drafter(self) -> Drafter:
         if self._drafter is None:

@@ -19,7 +19,7 @@ from app_pages.common import load_services
 from app_pages.common import services as app_services
 from assistant import Services, Settings
 from tests.app.kb_page import DISCOUNT, ask
-from tests.app.signed_in import ROOT, ok, point_app_at, signed_in, written
+from tests.app.signed_in import ROOT, go, ok, point_app_at, signed_in, written
 from tests.people import add_people
 
 TEXTS = ROOT / "app_pages" / "texts.yaml"
@@ -237,6 +237,34 @@ def test_insights_show_a_trainer_the_gaps_refusals_entries_and_latency(carol):
     assert "明天天气怎么样" in grouped and "明天会下雨吗" in grouped  # one gap, both wordings
     assert {m.label for m in alice.metric} >= {"提问", "已回答", "已拒绝", "无指导"}
     assert alice.dataframe  # the most used entries
+
+
+@pytest.mark.slow
+def test_a_trainer_turns_a_gap_into_a_draft_and_opens_a_logged_question_in_the_retrieval_test(carol):
+    ask(carol, DISCOUNT)
+    ask(carol, "帮我写一份公司年会的主持词")  # no guidance: a gap, in the same conversation as the discount question
+    alice = signed_in("alice", "insights")
+
+    gap = next(e for e in alice.expander if "年会的主持词" in e.label)
+    ok(gap.button[0].click().run())
+    draft = next(r for r in app_services().curation.list(status="draft") if r.entry.id.startswith("gap-"))
+    assert draft.entry.questions == ("帮我写一份公司年会的主持词",) and draft.entry.lang == "zh"
+    assert draft.last_editor == "alice" and draft.published_version is None  # a draft: agents never see it
+    assert alice.session_state["kb_selected"] == draft.entry.id  # opened on the Knowledge base page
+    ok(go(alice, "insights").expander[0].button[0].click().run())  # drafting it again stores nothing new
+    assert sum(r.entry.id.startswith("gap-") for r in app_services().curation.list()) >= 1
+
+    alice = go(alice, "insights")
+    alice.text_input(key="insights_log_q").input("年会的主持词")
+    ok(alice.run())
+    shown = [t.value for t in alice.text]
+    assert shown[-2:] == [DISCOUNT, "帮我写一份公司年会的主持词"]  # the log: the whole conversation, oldest first
+    why = [b for b in alice.button if b.key and b.key.startswith("log_why_")]
+    ok(why[-1].click().run())  # the later question, with the discount question as its history
+    alice = go(alice, "retrieval_test")
+    assert alice.text_area(key="rtest_q").value == "帮我写一份公司年会的主持词"
+    assert alice.text_area(key="rtest_h").value == DISCOUNT
+    assert any("没有" in s.value or "无" in s.value for s in alice.subheader)  # the outcome: no guidance
 
 
 @pytest.mark.slow
