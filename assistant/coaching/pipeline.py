@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,7 +27,7 @@ from assistant.coaching.question_log import QuestionLog
 from assistant.coaching.questions import validate_question
 from assistant.settings import Settings
 from assistant.types import Answer
-from guardrails import Guard, Verdict
+from guardrails import Guard, Verdict, refusal_wording
 from guardrails.contact import CallContext, ContactRules, load_rules
 from knowledge_base import Entry
 from knowledge_base.library import Library
@@ -82,6 +83,10 @@ class Coach:
     def retriever(self):
         return self.library.retriever
 
+    @cached_property
+    def alternatives_need(self) -> dict[str, str]:
+        return refusal_wording().get("alternatives_need", {})
+
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
             *, lang: str | None = None, agent: str = "", conversation: str = "",
             context: dict | CallContext | None = None) -> Answer:
@@ -103,7 +108,7 @@ class Coach:
             verdict = replace(verdict, blocked=False, categories=(), reasons=(), intent="contact_question")
         guarded = time.perf_counter()
         if verdict.blocked:
-            answer = self.refuse(verdict, lang, q.jurisdiction, vector, advice)
+            answer = self.refuse(verdict, lang, q.jurisdiction, self.situation(vector, query, q.history), advice)
         elif verdict.intent in FIXED:  # self-harm, harm outside collections, small talk: no card, no gap
             outcome = FIXED[verdict.intent]
             answer = Answer(fixed_reply(outcome, lang), outcome == "declined", outcome != "declined", (), (),
@@ -151,12 +156,21 @@ class Coach:
             answer = self.drafter.draft(answer, hits, question, history, jurisdiction)
         return answer
 
-    def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, vector: np.ndarray,
+    def situation(self, vector: np.ndarray, query: str, history: tuple[str, ...]) -> tuple[list[np.ndarray], str]:
+        """What a refusal's compliant way is chosen by: the request, and with earlier turns the conversation too
+        (a request to squeeze a customer who just spoke of suicide needs the crisis entry, not a payment plan)."""
+        if not history:
+            return [vector], query
+        said = " ".join((*(search_form(h) for h in history[-2:]), query))
+        return [vector, np.asarray(self.embeddings.encode([said])[0])], said
+
+    def refuse(self, verdict: Verdict, lang: str, jurisdiction: str, situation: tuple[list[np.ndarray], str],
                advice: CallAdvice | None = None) -> Answer:
-        alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vector)
+        vectors, said = situation
+        alternatives = self.alternatives(verdict.categories, lang, jurisdiction, vectors, said)
         if advice is not None and advice.script:  # the compliant way with a third party on the line: its script
             script = self.retriever.best_of("", topics=advice.script, lang=lang, jurisdiction=jurisdiction,
-                                            vector=vector, k=1)
+                                            vector=vectors[0], k=1)
             alternatives = list({e.id: e for e in [*(h.entry for h in script), *alternatives]}.values())
         composed = compose_refusal(verdict, lang, alternatives, self.entry, _adjust(advice, lang))
         return Answer(composed.text, True, False, verdict.categories, composed.sources, verdict, lang,
@@ -165,15 +179,23 @@ class Coach:
     def abstain(self, lang: str, verdict: Verdict) -> Answer:
         return Answer(fixed_reply("abstain", lang), False, True, (), (), verdict, lang, outcome="abstained")
 
-    def alternatives(self, categories, lang: str, jurisdiction: str, vector: np.ndarray, k: int = 2) -> list[Entry]:
-        """Approved entries that teach the compliant way for these categories, closest first."""
-        retriever = self.retriever
+    def alternatives(self, categories, lang: str, jurisdiction: str, vectors: list[np.ndarray], said: str,
+                     k: int = 2) -> list[Entry]:
+        """Approved entries that teach the compliant way for these categories, closest to any of ``vectors``
+        first; an entry of a topic that needs a signal (refusals.yaml ``alternatives_need``) only when what was
+        ``said`` names it, and then before the others."""
+        retriever, need = self.retriever, self.alternatives_need
         allowed = retriever.allowed(jurisdiction)
-        pool = [e for e in retriever.teaching(categories) if e.id in allowed and e.lang == lang]
+        named = {signal: self.guard.mentions(said, signal) for signal in set(need.values())}
+        pool = [e for e in retriever.teaching(categories) if e.id in allowed and e.lang == lang
+                and (e.topic not in need or named[need[e.topic]])]
         if not pool:
             return []
-        scores = retriever.vectors.query(vector, allowed, k=200, jurisdiction=jurisdiction)
-        pool.sort(key=lambda e: scores.get(e.id, 0.0), reverse=True)
+        scores: dict[str, float] = {}
+        for vector in vectors:
+            for entry_id, score in retriever.vectors.query(vector, allowed, k=200, jurisdiction=jurisdiction).items():
+                scores[entry_id] = max(score, scores.get(entry_id, score))
+        pool.sort(key=lambda e: (e.topic in need, scores.get(e.id, 0.0)), reverse=True)  # a named crisis first
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category
             best = next((e for e in pool if cat in e.alternative_for and e not in picked), None)

@@ -209,7 +209,7 @@ class CallCompanion:
         reason = refusal_reasons(verdict.categories[:1], lang)[0]
         regs = [e for e in (coach.entry(ref) for ref in verdict.rule_refs) if e is not None]
         vector = np.asarray(coach.embeddings.encode([search_form(segment.text)])[0])
-        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, vector, k=1)
+        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, [vector], segment.text, k=1)
         line = next((s for e in teaching for s in e.say), reason.instead)
         return {"seq": segment.seq, "category": reason.category,
                 "rule": regs[0].citation if regs and regs[0].citation else reason.name,
