@@ -16,9 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import yaml
 
 from assistant.coaching.call_context import CallAdvice, advise, check_contact, restrict
 from assistant.coaching.compose import Composed, compose_answer, compose_refusal, fixed_reply
@@ -27,7 +29,7 @@ from assistant.coaching.question_log import QuestionLog
 from assistant.coaching.questions import validate_question
 from assistant.settings import Settings
 from assistant.types import Answer
-from guardrails import Guard, Verdict, refusal_wording
+from guardrails import Guard, Verdict
 from guardrails.contact import CallContext, ContactRules, load_rules
 from knowledge_base import Entry
 from knowledge_base.library import Library
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 # The guard's special intents and the outcome each gets: a fixed reply of the policy data, never a card or a gap.
 FIXED = {"safety": "safety", "harm": "declined", "small_talk": "small_talk"}
+ALTERNATIVES_PATH = Path(__file__).with_name("data") / "alternatives.yaml"
 CONTACT_TOPICS = ("contact_time_frequency",)  # the card under the contact rules' verdict when retrieval finds none
 
 
@@ -85,7 +88,7 @@ class Coach:
 
     @cached_property
     def alternatives_need(self) -> dict[str, str]:
-        return refusal_wording().get("alternatives_need", {})
+        return yaml.safe_load(ALTERNATIVES_PATH.read_text(encoding="utf-8"))["need"]
 
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
             *, lang: str | None = None, agent: str = "", conversation: str = "",
@@ -182,7 +185,7 @@ class Coach:
     def alternatives(self, categories, lang: str, jurisdiction: str, vectors: list[np.ndarray], said: str,
                      k: int = 2) -> list[Entry]:
         """Approved entries that teach the compliant way for these categories, closest to any of ``vectors``
-        first; an entry of a topic that needs a signal (refusals.yaml ``alternatives_need``) only when what was
+        first; an entry of a topic that needs a signal (data/alternatives.yaml) only when what was
         ``said`` names it, and then before the others."""
         retriever, need = self.retriever, self.alternatives_need
         allowed = retriever.allowed(jurisdiction)
