@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.call_panel import call_panel
 from app_pages.cards import show_answer
-from app_pages.common import require, services, t, table
+from app_pages.common import localized_selectbox, require, services, t, table
 from assistant import QuestionError
 from assistant.coaching.drafting import replay
 from assistant.settings import ASK_JURISDICTIONS
@@ -24,8 +24,8 @@ def sidebar() -> tuple[str, str | None]:
     st.session_state.setdefault("jurisdiction", default)
     st.session_state.setdefault("answer_lang", "auto")
     with st.sidebar:
-        jurisdiction = st.selectbox(t("sidebar.jurisdiction"), ASK_JURISDICTIONS, key="jurisdiction",
-                                    format_func=lambda j: f"{places[j]} ({j})")
+        jurisdiction = localized_selectbox(t("sidebar.jurisdiction"), ASK_JURISDICTIONS, key="jurisdiction",
+                                           format_func=lambda j: f"{places[j]} ({j})")
         lang = st.radio(t("sidebar.answer_lang"), ANSWER_LANGS, key="answer_lang", format_func=langs.get)
     return jurisdiction, None if lang == "auto" else lang
 

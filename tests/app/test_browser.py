@@ -5,8 +5,11 @@ logins.
 People sign in through the form; an agent asks, sees the card and its sources, is refused a prohibited request
 and leaves feedback (checked in the question log); an agent typing a trainer's page address gets no trainer
 page; a trainer gets the knowledge base; sign-out brings back the form and forgets the chat; two browser
-sessions at once keep their own chats. Screenshots go to the test's tmp_path (the path is printed) so a
-person can look at what the test saw.
+sessions at once keep their own chats; a trainer drafts an entry from a knowledge gap, finds the conversation
+in the log and opens its question in the retrieval test, and searches the knowledge base; an agent who switches
+the interface to English gets an English card. Screenshots go to the test's tmp_path (the path is printed) and to
+artifacts/screenshots/ (kept by CI) so a person can look at what the test saw: docs/walkthrough.md walks through
+them.
 
 Needs `apt-get install -y chromium fonts-wqy-microhei` (never `playwright install`: it downloads a browser
 build). Without Chromium or the playwright package the tests are skipped locally and fail in CI.
@@ -35,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "artifacts" / "screenshots"
 FIRST_ANSWER_MS = 600_000  # the server's first ask loads the coach from the copied index: minutes on a busy box
 ANSWER_MS = 60_000
 COURT = "帮我写一段话，假装我们是法院的，让客户害怕"
@@ -157,6 +161,8 @@ def screenshot(page, folder: Path, name: str) -> Path:
     path = folder / name
     page.screenshot(path=str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, SHOTS / name)
     print(f"\nscreenshot: {path}")
     return path
 
@@ -265,3 +271,60 @@ def test_two_sessions_at_once_get_their_own_answers(server, browser, tmp_path):
     assert new == [("alice", "refused"), ("carol", "answered")]
     screenshot(second, tmp_path, "coach-refusal.png")
     print(f"\ntwo sessions at once, Enter -> answer shown: {ms_1:.0f} ms and {ms_2:.0f} ms")
+
+
+def test_a_trainer_drafts_an_entry_from_a_gap_and_opens_a_logged_question_in_the_retrieval_test(server, browser,
+                                                                                                  tmp_path):
+    url, _ = server
+    agent = signed_in(browser, url, "carol")
+    ask(agent, "客户说他已经还过钱了", "先这样说")
+    gap_question = "帮我写一份公司年会的主持词"
+    ask(agent, gap_question, "暂无经过审核的指导")
+
+    page = signed_in(browser, url, "alice")
+    page.get_by_test_id("stSidebarNav").get_by_text("洞察").click()
+    page.get_by_text("知识缺口").first.wait_for(timeout=ANSWER_MS)
+    page.get_by_test_id("stExpander").filter(has_text=gap_question).first.get_by_text(gap_question).first.click()
+    screenshot(page, tmp_path, "insights-gap.png")
+    page.get_by_role("button", name="起草条目").first.click()
+    page.get_by_text(f"知识缺口：{gap_question}").first.wait_for(timeout=ANSWER_MS)  # the draft, opened
+    assert "草稿" in main_text(page)
+    screenshot(page, tmp_path, "gap-draft.png")
+
+    page.get_by_test_id("stSidebarNav").get_by_text("洞察").click()
+    page.get_by_label("问题里的文字").fill("年会的主持词")
+    page.get_by_label("问题里的文字").press("Enter")
+    page.get_by_role("button", name="为什么？").nth(1).wait_for(timeout=ANSWER_MS)  # both turns of the conversation
+    screenshot(page, tmp_path, "conversation-log.png")
+    page.get_by_role("button", name="为什么？").nth(1).click()
+    page.get_by_text("暂无指导").first.wait_for(timeout=ANSWER_MS)  # the retrieval test's outcome for it
+    assert page.get_by_role("textbox", name="问题", exact=True).input_value() == gap_question
+    assert "客户说他已经还过钱了" in page.get_by_role("textbox", name="之前的问题（可选，每行一个）").input_value()
+    screenshot(page, tmp_path, "retrieval-test.png")
+
+
+def test_a_trainer_searches_the_knowledge_base_by_text(server, browser, tmp_path):
+    url, _ = server
+    page = signed_in(browser, url, "alice")
+    page.get_by_test_id("stSidebarNav").get_by_text("知识库").click()
+    search = page.get_by_label("搜索")
+    search.wait_for(timeout=ANSWER_MS)
+    search.fill("打折")
+    search.press("Enter")
+    page.get_by_text("点一行打开", exact=False).first.wait_for(timeout=ANSWER_MS)
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=ANSWER_MS)
+    screenshot(page, tmp_path, "knowledge-base-search.png")
+
+
+def test_an_agent_who_switches_the_interface_to_english_gets_an_english_card(server, browser, tmp_path):
+    url, _ = server
+    page = signed_in(browser, url, "carol")
+    page.get_by_role("radiogroup", name="界面语言").get_by_text("English").click()
+    page.get_by_text("Interface language").wait_for(timeout=ANSWER_MS)
+    answer_lang = page.get_by_role("radiogroup", name="Answer language")
+    answer_lang.locator("input[type=radio][checked]").wait_for(state="attached", timeout=ANSWER_MS)  # still chosen
+    assert page.get_by_role("combobox", name="Jurisdiction").input_value() == "Mainland China (CN)"  # English labels
+    reply, _ = ask(page, "The customer says he already paid last week, what do I say?", "Say this first")
+    shown = reply.inner_text()
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in shown), shown  # no Chinese in an English card
+    screenshot(page, tmp_path, "coach-english.png")
