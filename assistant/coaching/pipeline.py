@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 # The guard's special intents and the outcome each gets: a fixed reply of the policy data, never a card or a gap.
 FIXED = {"safety": "safety", "harm": "declined", "small_talk": "small_talk"}
 ALTERNATIVES_PATH = Path(__file__).with_name("data") / "alternatives.yaml"
+OVERRULE_PATH = Path(__file__).with_name("data") / "overrule.yaml"
 CONTACT_TOPICS = ("contact_time_frequency",)  # the card under the contact rules' verdict when retrieval finds none
 
 
@@ -90,6 +91,10 @@ class Coach:
     def alternatives_need(self) -> dict[str, str]:
         return yaml.safe_load(ALTERNATIVES_PATH.read_text(encoding="utf-8"))["need"]
 
+    @cached_property
+    def overrule(self) -> dict[str, float]:
+        return yaml.safe_load(OVERRULE_PATH.read_text(encoding="utf-8"))
+
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
             *, lang: str | None = None, agent: str = "", conversation: str = "",
             context: dict | CallContext | None = None) -> Answer:
@@ -109,6 +114,8 @@ class Coach:
             # "may I call at 9:30 pm / a fourth time today?" is for the contact rules to answer; the model alone
             # reads timing and frequency words as harassment. A tactic named outright still has its rule.
             verdict = replace(verdict, blocked=False, categories=(), reasons=(), intent="contact_question")
+        if verdict.model_only and verdict.score < self.overrule["max_score"]:
+            verdict = self.second_opinion(verdict, query, lang, q, vector)
         guarded = time.perf_counter()
         if verdict.blocked:
             answer = self.refuse(verdict, lang, q.jurisdiction, self.situation(vector, query, q.history), advice)
@@ -128,6 +135,15 @@ class Coach:
         if self.log is not None:
             answer = replace(answer, ask_id=self.log.record(q.text, answer, q.jurisdiction, agent, conversation))
         return answer
+
+    def second_opinion(self, verdict: Verdict, query: str, lang: str, q, vector: np.ndarray) -> Verdict:
+        """An unsure model-only refusal of a question an approved entry answers strongly is lifted (data/
+        overrule.yaml): the card is reviewed words for the question agents ask in them."""
+        history = tuple(search_form(h) for h in q.history)
+        if not self.retriever.search(query, lang=lang, jurisdiction=q.jurisdiction, history=history, vector=vector,
+                                     k=1, margin=self.overrule["margin"]):
+            return verdict
+        return replace(verdict, blocked=False, categories=(), reasons=(), intent="entry_match")
 
     def retrieve(self, query: str, lang: str, q, vector: np.ndarray, advice: CallAdvice | None):
         """The hits a card is built from: the script for who is on the line when that is not the debtor; else
