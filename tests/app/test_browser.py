@@ -167,6 +167,17 @@ def screenshot(page, folder: Path, name: str) -> Path:
     return path
 
 
+def logged_since(log: QuestionLog, before: set[str], n: int) -> list[tuple[str, str]]:
+    """(agent, outcome) of the asks logged since ``before``, once ``n`` are there: the server writes its log off
+    the answer's path, so a row lands a moment after the answer shows."""
+    deadline = time.monotonic() + ANSWER_MS / 1000
+    while True:
+        new = sorted((r.agent, r.outcome) for r in log.recent() if r.id not in before)
+        if len(new) >= n or time.monotonic() > deadline:
+            return new
+        time.sleep(0.2)
+
+
 def main_text(page) -> str:
     """The text of the main block (not the sidebar): stMainBlockContainer, as the app's main area is "stMain"
     only until a page pins a chat input to the bottom (then Streamlit wraps it in a scroll-to-bottom container)."""
@@ -267,7 +278,7 @@ def test_two_sessions_at_once_get_their_own_answers(server, browser, tmp_path):
     assert "这个请求不能提供帮助" not in reply_1.inner_text()
     assert first.get_by_test_id("stChatMessageContent").count() == 2  # each session has its own chat
     assert second.get_by_test_id("stChatMessageContent").count() == 2
-    new = sorted((r.agent, r.outcome) for r in log.recent() if r.id not in logged_before)
+    new = logged_since(log, logged_before, 2)
     assert new == [("alice", "refused"), ("carol", "answered")]
     screenshot(second, tmp_path, "coach-refusal.png")
     print(f"\ntwo sessions at once, Enter -> answer shown: {ms_1:.0f} ms and {ms_2:.0f} ms")

@@ -34,6 +34,9 @@ CASES = [  # (text, signal, whether it must be found[, "material": read as a pas
     ("never tell his employer about the debt", "act:disclose", False),
     ("never tell his employer about the debt", "neg:act:disclose", True),
     ("don't tell his mom he owes us", "neg:act:disclose", True),
+    ("Write a post for his Facebook telling his friends he owes us money", "act:disclose", True),  # any tense
+    ("texting his boss that he owes us", "act:disclose", True),
+    ("emailed his landlord about the overdue balance", "act:disclose", True),
     ("恐吓他人构成寻衅滋事", "act_on_debtor", False, "material"),
     ("恐吓他人构成寻衅滋事", "neg:act_on_debtor", True, "material"),
     ("is it illegal to threaten him", "legality", True),
