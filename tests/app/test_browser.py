@@ -8,8 +8,8 @@ page; a trainer gets the knowledge base; sign-out brings back the form and forge
 sessions at once keep their own chats; a trainer drafts an entry from a knowledge gap, finds the conversation
 in the log and opens its question in the retrieval test, and searches the knowledge base; an agent who switches
 the interface to English gets an English card. Screenshots go to the test's tmp_path (the path is printed) and to
-artifacts/screenshots/ (kept by CI) so a person can look at what the test saw: docs/walkthrough.md walks through
-them.
+artifacts/screenshots/ (beside the evaluation report .ci/run writes) so a person can look at what the test saw:
+docs/walkthrough.md walks through them.
 
 Needs `apt-get install -y chromium fonts-wqy-microhei` (never `playwright install`: it downloads a browser
 build). Without Chromium or the playwright package the tests are skipped locally and fail in CI.
