@@ -22,15 +22,14 @@ UI_LANG_NAMES = {"zh": "中文", "en": "English"}
 TRAINER_ROLES = ("trainer", "admin")
 
 
-def localized_selectbox(label: str, options, *, key: str, format_func, **kwargs):
+def localized_selectbox(label: str, options, *, key: str, format_func):
     """A selectbox whose option labels follow the interface language. Streamlit keeps showing the old labels of
     a keyed selectbox whose ``format_func`` output changed (streamlit#13788), so each interface language gets
     its own widget; the choice lives in ``st.session_state[key]`` and carries over a switch of language."""
     options = list(options)
     current = st.session_state.get(key)
-    index = options.index(current) if current in options else kwargs.pop("index", 0)
-    kwargs.pop("index", None)
-    value = st.selectbox(label, options, index=index, key=f"{key}:{ui_lang()}", format_func=format_func, **kwargs)
+    index = options.index(current) if current in options else 0
+    value = st.selectbox(label, options, index=index, key=f"{key}:{ui_lang()}", format_func=format_func)
     st.session_state[key] = value
     return value
 

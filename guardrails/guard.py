@@ -89,10 +89,11 @@ class Guard:
         digest.update("\n".join(sorted(self.known_laws)).encode("utf-8"))
         return digest.hexdigest()[:16]
 
-    def mentions(self, text: str, signal: str) -> bool:
-        """Whether ``text`` names what a signal of the policy data stands for ("crisis": a death, a hospital stay,
-        talk of suicide ...), wherever in it."""
-        return find_signals(normalize(text)).has(signal)
+    def mentioned(self, text: str, signals: Iterable[str]) -> set[str]:
+        """Which of ``signals`` of the policy data ``text`` names anywhere in it ("crisis": a death, a hospital
+        stay, talk of suicide ...; "target:family"), read once."""
+        found = find_signals(normalize(text))
+        return {signal for signal in signals if found.has(signal)}
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if self._embed is None:

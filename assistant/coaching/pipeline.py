@@ -205,9 +205,9 @@ class Coach:
         ``said`` names it, and then before the others."""
         retriever, need = self.retriever, self.alternatives_need
         allowed = retriever.allowed(jurisdiction)
-        named = {signal: self.guard.mentions(said, signal) for signal in set(need.values())}
+        named = self.guard.mentioned(said, set(need.values()))
         pool = [e for e in retriever.teaching(categories) if e.id in allowed and e.lang == lang
-                and (e.topic not in need or named[need[e.topic]])]
+                and (e.topic not in need or need[e.topic] in named)]
         if not pool:
             return []
         scores: dict[str, float] = {}
