@@ -14,45 +14,61 @@ _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=\.)\s+")
 _TERMINAL = re.compile(r"[。！？!?；;”\"]\s*$|[.:：]\s*$")
 
 
+_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")  # a Markdown heading (a .docx/.pptx heading reads as one)
+
+
 @dataclass(frozen=True)
 class VettedPassage:
-    """One passage of a document and the guard's verdict on it."""
+    """One passage of a document, the heading of its section ("" before any) and the guard's verdict on it."""
 
     text: str
     verdict: Verdict
+    heading: str = ""
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "verdict": "violation" if self.verdict.blocked else "ok",
+        return {"text": self.text, "heading": self.heading, "verdict": "violation" if self.verdict.blocked else "ok",
                 "categories": list(self.verdict.categories),
                 "reasons": [r.__dict__ for r in self.verdict.reasons]}
 
 
-def _paragraphs(text: str) -> list[str]:
-    """Blank-line separated blocks; inside a block, lines broken mid-sentence (PDF and slide
-    exports) are joined back, and a line ending a sentence ends the paragraph."""
-    out: list[str] = []
+def _paragraphs(text: str) -> list[tuple[str, str]]:
+    """(section heading, paragraph) of blank-line separated blocks; inside a block, lines broken mid-sentence
+    (PDF and slide exports) are joined back, a line ending a sentence ends the paragraph, and a heading line
+    ends it too and names the paragraphs after it (it is never glued to the first of them)."""
+    out: list[tuple[str, str]] = []
+    heading = ""
     for block in re.split(r"\n\s*\n", text):
         current = ""
-        for line in block.splitlines():
-            line = " ".join(line.split())
+        for raw in block.splitlines():
+            if match := _HEADING.match(raw):
+                if current:
+                    out.append((heading, current))
+                heading, current = " ".join(match.group(1).split()), ""
+                continue
+            line = " ".join(raw.split())
             if not line:
                 continue
             glue = " " if current and re.search(r"[A-Za-z0-9,]$", current) and re.match(r"[A-Za-z0-9]", line) else ""
             current = f"{current}{glue}{line}"
             if _TERMINAL.search(current):
-                out.append(current)
+                out.append((heading, current))
                 current = ""
         if current:
-            out.append(current)
+            out.append((heading, current))
     return out
 
 
 def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
-    """Paragraphs, long ones cut at sentence ends (or hard at ``max_chars``); no empty or
+    """Paragraphs, long ones cut at sentence ends (or hard at ``max_chars``); no headings, no empty or
     punctuation-only passages; exact repeats kept once."""
-    passages: list[str] = []
+    return [passage for _, passage in sections(text, max_chars)]
+
+
+def sections(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[tuple[str, str]]:
+    """(heading, passage) for every passage of ``split_passages``: the heading of the section it is in."""
+    passages: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for paragraph in _paragraphs(text):
+    for heading, paragraph in _paragraphs(text):
         if len(re.sub(r"[\W\d_]+", "", paragraph)) < 4:
             continue
         pieces, current = [], ""
@@ -67,13 +83,13 @@ def split_passages(text: str, max_chars: int = MAX_PASSAGE_CHARS) -> list[str]:
                 chunk = piece[start:start + max_chars].strip()
                 if chunk and chunk not in seen:
                     seen.add(chunk)
-                    passages.append(chunk)
+                    passages.append((heading, chunk))
     return passages
 
 
 def vet_document(guard: Guard, text: str, jurisdiction: str = "CN") -> list[VettedPassage]:
     """Split ``text`` into passages and vet each (embeddings computed in one batch)."""
-    passages = split_passages(text)
-    vectors = guard.embed([normalize(p) for p in passages]) if passages else []
-    return [VettedPassage(p, guard.check(p, checkpoint="vet", jurisdiction=jurisdiction, embedding=v))
-            for p, v in zip(passages, vectors)]
+    passages = sections(text)
+    vectors = guard.embed([normalize(p) for _, p in passages]) if passages else []
+    return [VettedPassage(p, guard.check(p, checkpoint="vet", jurisdiction=jurisdiction, embedding=v), heading)
+            for (heading, p), v in zip(passages, vectors)]

@@ -4,8 +4,9 @@
 
 The text keeps the document's structure the way guardrails.vetting.split_passages reads it: one line
 per paragraph (lines broken mid-sentence are joined back there), a blank line between sections
-(a Word heading's section, a slide, its speaker notes, a table cell, a PDF page). The guardrails only ever
-see this text, never the libraries.
+(a Word heading's section, a slide, its speaker notes, a table cell, a PDF page), and a Word heading or a
+slide title as a Markdown heading line ("# 客户要求减免"), which names the drafts of its section. The
+guardrails only ever see this text, never the libraries.
 """
 
 from __future__ import annotations
@@ -102,11 +103,17 @@ def _docx_blocks(path: Path) -> Iterator[str]:
             lines = []
             yield from (cell.text for row in item.rows for cell in row.cells)  # a cell is a paragraph
             continue
-        if item.style is not None and item.style.name.lower().startswith(("heading", "title")) and lines:
-            yield "\n".join(lines)  # a heading starts a new section
-            lines = []
+        if item.style is not None and item.style.name.lower().startswith(("heading", "title")) and item.text.strip():
+            yield "\n".join(lines)  # a heading starts a new section, and names it
+            lines = [_heading(item.text)]
+            continue
         lines.append(item.text)
     yield "\n".join(lines)
+
+
+def _heading(text: str) -> str:
+    """A document's heading as the Markdown heading line the passage splitter reads as a section's name."""
+    return "# " + " ".join(text.split())
 
 
 def _shape_texts(shapes) -> Iterator[str]:
@@ -126,7 +133,10 @@ def _pptx_blocks(path: Path) -> Iterator[str]:
 
     deck = _open_office(path, pptx.Presentation)
     for slide in deck.slides:
-        yield "\n".join(_shape_texts(slide.shapes))
+        title = slide.shapes.title  # the title placeholder, if the layout has one
+        named = title is not None and title.has_text_frame and title.text_frame.text.strip()
+        heading = [_heading(title.text_frame.text)] if named else []
+        yield "\n".join([*heading, *_shape_texts(s for s in slide.shapes if not named or s.shape_id != title.shape_id)])
         if slide.has_notes_slide:  # trainers often put the actual advice in the speaker notes
             yield slide.notes_slide.notes_text_frame.text
 

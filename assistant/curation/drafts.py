@@ -4,10 +4,10 @@
 >>> result.added, [p.text for p in result.flagged]                          # drafts stored, passages refused
 
 Each draft is grouped under its source file (ids ``import-<file-name-slug>-<n>``, n = the passage's
-number in the dry run; the title names the file), with a suggested topic (nearest by embeddings) and
-its language. The Situation is the passage; the Do/Don't/Why lines the entry format requires are
-PLACEHOLDER lines for the trainer, and the store refuses to submit an entry while any is left.
-Drafts never reach agents: only approved versions are served.
+number in the dry run; the title is the heading of its section and its first words), with a suggested
+topic (nearest by embeddings) and its language. The Situation is the passage; the Do/Don't/Why lines
+the entry format requires are PLACEHOLDER lines for the trainer, and the store refuses to submit an
+entry while any is left. Drafts never reach agents: only approved versions are served.
 
 A knowledge gap (agents' questions the base did not serve, grouped on Insights) becomes a draft the same way
 (``draft_from_gap``): the questions as its example questions, a suggested topic, placeholders for the rest.
@@ -66,11 +66,13 @@ def file_slug(name: str) -> str:
     return slug
 
 
-def draft_for(source: str, number: int, passage: str, topic: str, jurisdiction: str) -> Entry:
-    """The draft entry for passage ``number`` of file ``source``."""
+def draft_for(source: str, number: int, passage: str, topic: str, jurisdiction: str, heading: str = "") -> Entry:
+    """The draft entry for passage ``number`` of file ``source`` (its id names them), titled by the heading of
+    its section and its first words."""
     lang = detect_lang(passage)
     todo = _TODO[lang]
-    return Entry(id=f"import-{file_slug(source)}-{number}", title=f"{source} #{number}: {snippet(passage)}",
+    title = f"{snippet(heading)} — {snippet(passage)}" if heading else snippet(passage)
+    return Entry(id=f"import-{file_slug(source)}-{number}", title=title,
                  topic=topic, kind=KIND, lang=lang, jurisdiction=jurisdiction, status=DRAFT, version=1,
                  situation=passage, do=(f"{PLACEHOLDER}: {todo['do']}",), dont=(f"{PLACEHOLDER}: {todo['dont']}",),
                  why=f"{PLACEHOLDER}: {todo['why']}")
@@ -105,9 +107,9 @@ class Drafter:
     def store_drafts(self, source: str, vetted: list[VettedPassage], *, by: Principal,
                      jurisdiction: str = "CN") -> DocumentImport:
         """Store one draft per passage that passed vetting, all in one transaction."""
-        sound = [(n, p.text) for n, p in enumerate(vetted, 1) if not p.verdict.blocked]
-        topics = self.suggester.suggest([text for _, text in sound])
-        drafts = [draft_for(source, n, text, topic, jurisdiction) for (n, text), topic in zip(sound, topics)]
+        sound = [(n, p) for n, p in enumerate(vetted, 1) if not p.verdict.blocked]
+        topics = self.suggester.suggest([p.text for _, p in sound])
+        drafts = [draft_for(source, n, p.text, topic, jurisdiction, p.heading) for (n, p), topic in zip(sound, topics)]
         report = self.store.import_drafts(drafts, by=by)
         added = set(report["added"])
         return DocumentImport(source, tuple(d for d in drafts if d.id in added), tuple(report["unchanged"]),

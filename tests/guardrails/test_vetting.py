@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from guardrails import Guard
-from guardrails.vetting import MAX_PASSAGE_CHARS, split_passages, vet_document
+from guardrails.vetting import MAX_PASSAGE_CHARS, sections, split_passages, vet_document
 
 REPO = Path(__file__).resolve().parents[2]
 # CI runs from a clean clone with shared/ beside the repository.
 DECK = REPO.parent / "shared" / "seeds" / "collection-training-decks.txt"
-PASSAGE_FIELDS = {"text", "verdict", "categories", "reasons"}
+PASSAGE_FIELDS = {"text", "heading", "verdict", "categories", "reasons"}
 
 # Markers (punctuation and spaces ignored) of every passage that teaches each coercive tactic.
 COERCIVE = {
@@ -123,6 +123,17 @@ def test_split_passages_keeps_paragraphs_cuts_long_ones_and_drops_noise():
     assert all(p.endswith("。") for p in body)  # cut at sentence ends
     assert "".join(body) == long_paragraph
     assert passages[-1] == "A second paragraph."
+
+
+def test_a_heading_names_the_passages_of_its_section_and_is_never_glued_to_one():
+    text = ("# 第三章 客户要求减免\n客户要求减免时，先说明要按政策申请\n不能当场承诺。\n\n"
+            "## Calls at work ##\nAsk the customer when a better time is\nand note it.\n#1 rule: be polite.")
+    assert sections(text) == [
+        ("第三章 客户要求减免", "客户要求减免时，先说明要按政策申请不能当场承诺。"),
+        ("Calls at work", "Ask the customer when a better time is and note it."),
+        ("Calls at work", "#1 rule: be polite."),  # no space after '#': a line of text, not a heading
+    ]
+    assert split_passages(text) == [p for _, p in sections(text)]
 
 
 def test_vet_document_judges_each_passage(use_embeddings):

@@ -19,7 +19,7 @@ from assistant.curation.documents import (
     DocumentError,
     read_document,
 )
-from guardrails.vetting import split_passages
+from guardrails.vetting import sections, split_passages
 from tests.assistant.cli.runner import coach
 
 COERCIVE_ZH = "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。"
@@ -100,20 +100,19 @@ def encrypted(path: Path, source: Path, user_password: str) -> Path:
 def test_a_docx_reads_as_its_paragraphs_and_tables_in_order(tmp_path):
     path = make_docx(tmp_path / "deck.docx", "减免请求", [SOUND_ZH, SOUND_EN],
                      table=[["场景", "Stay calm and repeat the official payment channels."]])
-    passages = split_passages(read_document(path))
-    assert any(SOUND_ZH in p for p in passages) and SOUND_EN in passages
-    assert "Stay calm and repeat the official payment channels." in passages
-    assert [i for i, p in enumerate(passages) if SOUND_ZH in p] < [passages.index(SOUND_EN)]
+    passages = sections(read_document(path))
+    assert passages[:2] == [("减免请求", SOUND_ZH), ("减免请求", SOUND_EN)]  # the heading names them, glued to none
+    assert ("减免请求", "Stay calm and repeat the official payment channels.") in passages
 
 
 def test_a_pptx_reads_as_its_slides_bullets_speaker_notes_and_tables(tmp_path):
     path = make_pptx(tmp_path / "deck.pptx", "Discount requests", [SOUND_EN, SOUND_ZH],
                      notes="Never promise a waiver the policy does not allow.",
                      table=[["场景", "Offer only the official payment channels."]])
-    passages = split_passages(read_document(path))
-    assert any(SOUND_EN in p for p in passages) and SOUND_ZH in passages
-    assert "Never promise a waiver the policy does not allow." in passages
-    assert "Offer only the official payment channels." in passages
+    passages = sections(read_document(path))
+    assert passages[:2] == [("Discount requests", SOUND_EN), ("Discount requests", SOUND_ZH)]  # the slide's title
+    assert ("Discount requests", "Never promise a waiver the policy does not allow.") in passages
+    assert ("Discount requests", "Offer only the official payment channels.") in passages
 
 
 def test_a_pdf_reads_as_its_text_with_lines_broken_mid_sentence_joined(tmp_path):
@@ -253,7 +252,7 @@ def test_the_dry_run_prints_the_same_contract_for_all_five_types(tmp_path):
         done = coach("kb", "import", str(path), "--dry-run", "--json")
         assert done.exit_code == 0, (kind, done.stderr)
         passages = json.loads(done.stdout)["passages"]
-        assert all(set(p) == {"text", "verdict", "categories", "reasons"} for p in passages), kind
+        assert all(set(p) == {"text", "heading", "verdict", "categories", "reasons"} for p in passages), kind
         verdicts = {p["text"]: p["verdict"] for p in passages}
         coercive = [v for text, v in verdicts.items() if COERCIVE_ZH in text]
         assert coercive == ["violation"], (kind, verdicts)

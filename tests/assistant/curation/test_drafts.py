@@ -54,6 +54,7 @@ def deck(tmp_path) -> Path:
     import docx
 
     document = docx.Document()
+    document.add_heading("减免请求", level=1)
     document.add_paragraph(SOUND_ZH)
     document.add_paragraph(COERCIVE_ZH)
     document.add_paragraph(SOUND_EN)
@@ -84,7 +85,8 @@ def test_sound_passages_become_drafts_and_flagged_ones_are_reported_not_stored(s
     assert (zh.status, zh.last_editor, zh.published_version) == ("draft", "alice", None)
     assert (zh.entry.situation, zh.entry.lang, zh.entry.topic) == (SOUND_ZH, "zh", "discount_request")
     assert (en.entry.situation, en.entry.lang, en.entry.topic) == (SOUND_EN, "en", "abusive_customer")
-    assert all(r.entry.title.startswith("Field Deck 2024.docx #") for r in (zh, en))
+    assert zh.entry.title == f"减免请求 — {SOUND_ZH[:40]}…"  # its section's heading, never glued to the passage
+    assert en.entry.title.startswith(f"减免请求 — {SOUND_EN[:30]}")
     assert all(PLACEHOLDER in r.entry.do[0] and PLACEHOLDER in r.entry.why for r in (zh, en))
     assert not any(COERCIVE_ZH in r.entry.situation for r in store.list())
     assert not {e.id for e in store.list_approved()} & set(ids)  # drafts never reach agents
