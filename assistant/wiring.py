@@ -80,10 +80,11 @@ class Services:
         store = SqlStore(self.settings.sql_url, vet=EntryVetting(lambda: self.guard))
         if self.settings.shipped_entries:
             report = store.bootstrap()
-            if report["updated"] or report["kept"]:
-                log.info("shipped knowledge base: %d entries brought up to this release; %d changed by it kept as "
-                         "your trainers left them (%s)", len(report["updated"]), len(report["kept"]),
-                         ", ".join(report["kept"][:10]))
+            if report["updated"]:
+                log.info("shipped knowledge base: %d entries brought up to this release", len(report["updated"]))
+            if report["kept"]:
+                log.warning("shipped knowledge base: %d entries this release changed are kept as your trainers left "
+                            "them: %s", len(report["kept"]), ", ".join(report["kept"][:10]))
         return store
 
     def reindex(self, *, rebuild: bool = False):
