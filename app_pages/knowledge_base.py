@@ -15,7 +15,7 @@ import streamlit as st
 from app_pages.common import TRAINER_ROLES, require, services, t, table
 from assistant.curation import CurationError, EntryError, VettingError
 from assistant.curation.documents import SUFFIXES, DocumentError
-from assistant.labels import topic_label, topics
+from assistant.labels import category_label, topic_label, topics
 
 LIST_FIELDS = ("questions", "say", "do", "dont")
 STATUSES = ("draft", "in_review", "approved", "retired")
@@ -44,13 +44,18 @@ def run(action, *args, done: str = "", **kwargs) -> bool:
     return True
 
 
+def categories(codes) -> str:
+    """Refusal categories in the interface's language (never their codes)."""
+    return ", ".join(category_label(c, st.session_state.get("ui_lang", "zh")) for c in codes)
+
+
 def show_flags(entry) -> bool:
     """The verdict approval will give, on every shown line of the entry as it stands; True when all pass."""
     verdict = curation().vet_entry(entry)
     names = table("kb.fields")
     for f in verdict["flagged"]:
         where = names.get(f["field"], t("kb.spoken") if f["field"] == "spoken" else f["field"])
-        st.error(t("kb.flagged", field=where, categories=", ".join(f["categories"]), line=f["text"],
+        st.error(t("kb.flagged", field=where, categories=categories(f["categories"]), line=f["text"],
                    evidence=f["evidence"]))
     if not verdict["flagged"]:
         st.success(t("kb.vet_ok"))
@@ -230,8 +235,9 @@ def import_tab(principal) -> None:
     flagged = sum(p.verdict.blocked for p in passages)
     st.info(t("kb.passages", n=len(passages), flagged=flagged))
     verdicts = table("kb.verdicts")
-    st.dataframe([{t("kb.pcols.n"): n, t("kb.pcols.verdict"): verdicts[p.to_dict()["verdict"]],
-                   t("kb.pcols.categories"): ", ".join(p.verdict.categories), t("kb.pcols.text"): p.text}
+    st.dataframe([{t("kb.pcols.n"): n, t("kb.pcols.heading"): p.heading,
+                   t("kb.pcols.verdict"): verdicts[p.to_dict()["verdict"]],
+                   t("kb.pcols.categories"): categories(p.verdict.categories), t("kb.pcols.text"): p.text}
                   for n, p in enumerate(passages, 1)], hide_index=True)
     sound = len(passages) - flagged
     if st.button(t("kb.import_go", n=sound), key="kb_import_go", type="primary", disabled=not sound):

@@ -108,7 +108,7 @@ class Drafter:
                      jurisdiction: str = "CN") -> DocumentImport:
         """Store one draft per passage that passed vetting, all in one transaction."""
         sound = [(n, p) for n, p in enumerate(vetted, 1) if not p.verdict.blocked]
-        topics = self.suggester.suggest([p.text for _, p in sound])
+        topics = self.suggester.suggest([f"{p.heading}\n{p.text}".strip() for _, p in sound])  # the heading says much
         drafts = [draft_for(source, n, p.text, topic, jurisdiction, p.heading) for (n, p), topic in zip(sound, topics)]
         report = self.store.import_drafts(drafts, by=by)
         added = set(report["added"])

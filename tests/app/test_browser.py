@@ -7,7 +7,9 @@ and leaves feedback (checked in the question log); an agent typing a trainer's p
 page; a trainer gets the knowledge base; sign-out brings back the form and forgets the chat; two browser
 sessions at once keep their own chats; a trainer drafts an entry from a knowledge gap, finds the conversation
 in the log and opens its question in the retrieval test, and searches the knowledge base; an agent who switches
-the interface to English gets an English card. Screenshots go to the test's tmp_path (the path is printed) and to
+the interface to English gets an English card; a trainer imports a Word deck (the threat in it flagged, the sound
+passages stored as drafts named by their heading) and a colleague approves an edit in the review queue that the
+next agent's answer then carries. Screenshots go to the test's tmp_path (the path is printed) and to
 artifacts/screenshots/ (beside the evaluation report .ci/run writes) so a person can look at what the test saw:
 docs/walkthrough.md walks through them.
 
@@ -22,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +32,9 @@ import pytest
 from assistant import Services, Settings
 from assistant.coaching.question_log import QuestionLog
 from tests.app.kb_page import DISCOUNT
+from tests.app.kb_page import ENTRY as DISCOUNT_ENTRY
 from tests.people import add_people
+from tests.people import sign_in as people_sign_in
 from tests.servers import free_port, stop, wait_until_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.server, pytest.mark.slow]
@@ -339,3 +344,55 @@ def test_an_agent_who_switches_the_interface_to_english_gets_an_english_card(ser
     shown = reply.inner_text()
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in shown), shown  # no Chinese in an English card
     screenshot(page, tmp_path, "coach-english.png")
+
+
+def test_a_trainer_imports_a_deck_and_a_colleague_approves_an_edit_that_reaches_the_next_answer(server, browser,
+                                                                                                 tmp_path):
+    import docx
+
+    url, settings = server
+    deck = docx.Document()
+    deck.add_heading("客户要求减免", level=1)
+    for text in ("客户要求减免利息时，先感谢客户愿意沟通，再说明减免要按公司政策申请，不能在电话里当场承诺。",
+                 "今天不还钱，我们就打电话给你父母和单位领导，让他们都知道你欠钱不还。",
+                 "记录客户的诉求和能还的金额，按流程提交减免申请，并告诉客户多久会有答复。"):
+        deck.add_paragraph(text)
+    path = tmp_path / "催收培训第三期.docx"
+    deck.save(str(path))
+
+    page = signed_in(browser, url, "alice")
+    page.get_by_test_id("stSidebarNav").get_by_text("知识库").click()
+    page.get_by_role("tab", name="导入培训材料").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
+    page.get_by_text("共 3 段，其中 1 段被护栏标记", exact=False).wait_for(timeout=ANSWER_MS)
+    screenshot(page, tmp_path, "import-dry-run.png")
+    page.get_by_role("button", name="把通过的 2 段存为草稿").click()
+    page.get_by_text("已存入 2 条草稿", exact=False).wait_for(timeout=ANSWER_MS)
+    screenshot(page, tmp_path, "import-drafts.png")
+    store = Services(settings, log_questions=False).store
+    drafts = [r.entry for r in store.list() if r.entry.id.startswith("import-")]
+    assert len(drafts) == 2 and all(d.title.startswith("客户要求减免 — ") for d in drafts), drafts
+    assert {d.topic for d in drafts} == {"discount_request"}  # the heading helps suggest the topic
+    assert "pressure" not in main_text(page)  # categories in words, not codes
+
+    better = "我理解您想少还一点，我先把您的情况和能还的金额记下来，按公司流程帮您提交申请。"
+    current = store.get(DISCOUNT_ENTRY)
+    alice = people_sign_in(store, "alice")
+    edited = store.save(replace(current.entry, say=(better, *current.entry.say[1:])), by=alice,
+                        expected_revision=current.revision)
+    store.submit(DISCOUNT_ENTRY, by=alice, expected_revision=edited.revision)
+
+    reviewer = signed_in(browser, url, "bob")
+    reviewer.get_by_test_id("stSidebarNav").get_by_text("知识库").click()
+    reviewer.get_by_role("tab", name="待审核").click()
+    approve = reviewer.get_by_role("button", name="审核通过并发布")
+    approve.wait_for(timeout=ANSWER_MS)
+    screenshot(reviewer, tmp_path, "review-queue.png")
+    approve.click()
+    reviewer.get_by_text("没有待审核的条目").wait_for(timeout=ANSWER_MS)
+
+    agent = signed_in(browser, url, "carol")
+    reply, _ = ask(agent, DISCOUNT, better[:12])  # the approved version is the next answer's first line
+    assert better in reply.inner_text()
+    newest = store.history(DISCOUNT_ENTRY)[-1]
+    assert (newest.editor, newest.approved_by) == ("alice", "bob")
