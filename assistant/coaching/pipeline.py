@@ -202,7 +202,8 @@ class Coach:
                      k: int = 2) -> list[Entry]:
         """Approved entries that teach the compliant way for these categories, closest to any of ``vectors``
         first; an entry of a topic that needs a signal (data/alternatives.yaml) only when what was
-        ``said`` names it, and then before the others."""
+        ``said`` names it, and then before the others, the one closest to the situation (the last of
+        ``vectors``: the conversation) first: a job loss gets the hardship script, not the suicide callback."""
         retriever, need = self.retriever, self.alternatives_need
         allowed = retriever.allowed(jurisdiction)
         named = self.guard.mentioned(said, set(need.values()))
@@ -210,11 +211,11 @@ class Coach:
                 and (e.topic not in need or need[e.topic] in named)]
         if not pool:
             return []
-        scores: dict[str, float] = {}
-        for vector in vectors:
-            for entry_id, score in retriever.vectors.query(vector, allowed, k=200, jurisdiction=jurisdiction).items():
-                scores[entry_id] = max(score, scores.get(entry_id, score))
-        pool.sort(key=lambda e: (e.topic in need, scores.get(e.id, 0.0)), reverse=True)  # a named crisis first
+        near = [retriever.vectors.query(v, allowed, k=200, jurisdiction=jurisdiction) for v in vectors]
+        scores = {i: max(found.get(i, 0.0) for found in near) for i in set().union(*near)}
+        closest = {i: near[-1].get(i, 0.0) if e_topic in need else scores.get(i, 0.0)
+                   for i, e_topic in ((e.id, e.topic) for e in pool)}
+        pool.sort(key=lambda e: (e.topic in need, closest[e.id]), reverse=True)  # a named situation first
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category
             best = next((e for e in pool if cat in e.alternative_for and e not in picked), None)

@@ -208,8 +208,14 @@ class CallCompanion:
         lang = state.lang or "zh"
         reason = refusal_reasons(verdict.categories[:1], lang)[0]
         regs = [e for e in (coach.entry(ref) for ref in verdict.rule_refs) if e is not None]
-        vector = np.asarray(coach.embeddings.encode([search_form(segment.text)])[0])
-        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, [vector], segment.text, k=1)
+        # what to say instead fits the call so far, as an ask's compliant way does; the situation an entry needs
+        # (a crisis, a relative's offer) is read in what was said before, never in the agent's own crossing words
+        earlier = [search_form(text) for seq, text in sorted(state.finals.items(), key=lambda kv: int(kv[0]))
+                   if int(seq) < segment.seq][-2:]
+        situation = " ".join(earlier)
+        texts = [search_form(segment.text), *([situation] if earlier else [])]
+        vectors = [np.asarray(v) for v in coach.embeddings.encode(texts)]
+        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, vectors, situation, k=1)
         line = next((s for e in teaching for s in e.say), reason.instead)
         return {"seq": segment.seq, "category": reason.category,
                 "rule": regs[0].citation if regs and regs[0].citation else reason.name,
@@ -240,7 +246,7 @@ class CallCompanion:
         if segment is not None:
             state.agent_turns.append(segment.text)
         said = " ".join(state.agent_turns)
-        if all(re.search(p, said, re.IGNORECASE) for p in rule["patterns"]):
+        if re.search(rule["given"], said, re.IGNORECASE):
             state.disclosure_done = True
             return []
         due = len(state.agent_turns) >= rule["within_turns"] or (final_check and state.agent_turns)

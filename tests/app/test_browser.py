@@ -396,3 +396,45 @@ def test_a_trainer_imports_a_deck_and_a_colleague_approves_an_edit_that_reaches_
     assert better in reply.inner_text()
     newest = store.history(DISCOUNT_ENTRY)[-1]
     assert (newest.editor, newest.approved_by) == ("alice", "bob")
+
+
+def test_an_agent_follows_a_live_call_streamed_through_the_api(server, browser, coach_exe, tmp_path):
+    """The speech engine streams the call to `coach serve` on the same data; the agent's Live call page shows
+    the card for the customer's situation and the alert on the agent's own threat as they arrive."""
+    import json
+
+    from websockets.sync.client import connect
+
+    url, settings = server
+    store = Services(settings, log_questions=False).store
+    token = store.users.issue_token("carol", label="dialer", by=people_sign_in(store, "bob"))
+    port = free_port()
+    log_path = tmp_path / "api.log"
+    with log_path.open("w") as log:
+        api = subprocess.Popen([coach_exe, "serve", "--port", str(port)], cwd=ROOT, stdout=log,
+                               stderr=subprocess.STDOUT, env={**os.environ, "COACH_DATA_DIR": str(settings.data_dir)})
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}/health", api, log_path, patience_s=300)
+        page = signed_in(browser, url, "carol")
+        page.get_by_test_id("stSidebarNav").get_by_text("通话陪练").click()
+        with connect(f"ws://127.0.0.1:{port}/v1/calls", additional_headers={"Authorization": f"Bearer {token}"},
+                     open_timeout=60) as ws:
+            def send(message: dict) -> None:
+                ws.send(json.dumps(message, ensure_ascii=False))
+                json.loads(ws.recv(timeout=60))  # its ack (cards and alerts follow; the page shows them)
+
+            context = {"jurisdiction": "CN", "timezone": "Asia/Shanghai", "now": "2026-12-07T10:00:00+08:00"}
+            send({"type": "open", "call_id": "browser-call-1", "context": context, "lang": "zh"})
+            for seq, (speaker, text) in enumerate([
+                    ("agent", "您好 我是安信消费金融的 我姓王 通话会录音"),
+                    ("customer", "我上个月被公司裁员了 现在一分钱收入都没有 真的还不上"),
+                    ("agent", "你再这么拖 我们就把你的逾期情况发给你通讯录里的人 你爸妈你同事都会知道")]):
+                send({"type": "segment", "seq": seq, "speaker": speaker, "text": text, "final": True})
+            main = page.get_by_test_id("stMainBlockContainer")
+            main.get_by_text("browser-call-1", exact=False).first.wait_for(timeout=ANSWER_MS)
+            main.get_by_text("改为这样说", exact=False).first.wait_for(timeout=ANSWER_MS)  # the alert's compliant way
+            screenshot(page, tmp_path, "live-call.png")
+            shown = main_text(page)
+            assert "通讯录" in shown and "改为这样说" in shown, shown  # the agent's words, and what to say instead
+    finally:
+        stop(api)

@@ -64,9 +64,13 @@ def test_us_entries_where_us_rules_differ(approved):
     assert set(US_TOPICS) - us_topics == set()
 
 
-def test_every_refusal_category_has_compliant_alternatives_in_both_languages(approved):
-    offered = Counter((cat, e.lang) for e in approved for cat in e.alternative_for)
-    missing = [(cat, lang) for cat in load_taxonomy().categories for lang in ("zh", "en") if not offered[cat, lang]]
+@pytest.mark.parametrize("jurisdiction, langs", [("CN", ("zh", "en")), ("US", ("en",))])
+def test_every_refusal_category_has_compliant_alternatives_where_agents_work(approved, jurisdiction, langs):
+    """A refusal teaches with a vetted line of the agent's own jurisdiction (a US agent refused a threat gets
+    an FDCPA-minded line, not a line written for mainland China), in each language agents there ask in."""
+    offered = Counter((cat, e.lang) for e in approved if e.jurisdiction in (jurisdiction, "ALL")
+                      for cat in e.alternative_for)
+    missing = [(cat, lang) for cat in load_taxonomy().categories for lang in langs if offered[cat, lang] < 2]
     assert missing == []
 
 
