@@ -34,6 +34,11 @@ ACT_CATEGORY = {"pressure": "pressure", "deception": "deception", "disclose": "t
                 "conditional_threat": "pressure", "impersonate": "deception"}
 CLAUSE = re.compile(r"[，,。；;！!？?\n]|(?<=[a-z0-9])\.(?=\s|$)|\bbut\b|但是|可是|不过|然后")
 SENTENCE = re.compile(r"[。；;！!？?\n]|(?<=[a-z])\.(?=\s|$)")
+# "if you don't pay today we'll have you arrested": a negation in a condition does not reach its consequence,
+# which starts a clause of its own even where a speech engine wrote no comma
+CONDITION = re.compile(r"\b(?:if|unless)\s+\S+")
+CONSEQUENCE = re.compile(r"\b(?:then|we|we'll|we're|we'd|i|i'll|i'm|i'd|they|they'll|they're|you'll|you're going to|"
+                         r"or else|otherwise|there will)\b")
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,16 @@ def _patterns() -> dict[str, re.Pattern]:
     return {name: re.compile("|".join(f"(?:{p})" for p in pats)) for name, pats in groups.items()}
 
 
+def _consequences(text: str) -> list[int]:
+    """Where the consequence of each English condition begins (the first subject or "then" after its own
+    subject, within a few words)."""
+    out = []
+    for m in CONDITION.finditer(text):
+        if found := CONSEQUENCE.search(text, m.end(), m.end() + 60):
+            out.append(found.start())
+    return out
+
+
 def _cancelled(start: int, end: int, negations: list[tuple[int, int]], unlawful: list[tuple[int, int]],
                clauses: list[int], sentences: list[int], length: int) -> bool:
     """Whether the act at [start, end) follows a negation cue in its clause, or sits in a sentence that calls
@@ -107,7 +122,7 @@ def find_signals(text: str, *, legal: bool = False, request: bool = False) -> Si
                                              if not any(js <= s < je for js, je in jail)]
     # an explanation of the law that cites it or states a prohibition: every act it names is what the law forbids
     explains = legal and bool(spans["citation"] or spans["unlawful"] or negations)
-    clauses = [m.start() for m in CLAUSE.finditer(text)]
+    clauses = sorted([m.start() for m in CLAUSE.finditer(text)] + _consequences(text))
     sentences = [m.start() for m in SENTENCE.finditer(text)]
     for name, pattern in patterns.items():
         if name not in SCOPED:

@@ -12,7 +12,7 @@ is assembled from exactly those vetted lines. An LLM draft is new text and passe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -199,11 +199,12 @@ class Coach:
         return Answer(fixed_reply("abstain", lang), False, True, (), (), verdict, lang, outcome="abstained")
 
     def alternatives(self, categories, lang: str, jurisdiction: str, vectors: list[np.ndarray], said: str,
-                     k: int = 2) -> list[Entry]:
+                     k: int = 2, situations: Collection[str] = ()) -> list[Entry]:
         """Approved entries that teach the compliant way for these categories, closest to any of ``vectors``
         first; an entry of a topic that needs a signal (data/alternatives.yaml) only when what was
-        ``said`` names it, and then before the others, the one closest to the situation (the last of
-        ``vectors``: the conversation) first: a job loss gets the hardship script, not the suicide callback."""
+        ``said`` names it, and then before the others: one of the ``situations`` already read in the call (its
+        topics) first, then the one closest to the situation (the last of ``vectors``: the conversation). A job
+        loss gets the hardship script, not the suicide callback."""
         retriever, need = self.retriever, self.alternatives_need
         allowed = retriever.allowed(jurisdiction)
         named = self.guard.mentioned(said, set(need.values()))
@@ -215,7 +216,7 @@ class Coach:
         scores = {i: max(found.get(i, 0.0) for found in near) for i in set().union(*near)}
         closest = {i: near[-1].get(i, 0.0) if e_topic in need else scores.get(i, 0.0)
                    for i, e_topic in ((e.id, e.topic) for e in pool)}
-        pool.sort(key=lambda e: (e.topic in need, closest[e.id]), reverse=True)  # a named situation first
+        pool.sort(key=lambda e: (e.topic in need, e.topic in situations, closest[e.id]), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category
             best = next((e for e in pool if cat in e.alternative_for and e not in picked), None)

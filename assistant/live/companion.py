@@ -202,7 +202,10 @@ class CallCompanion:
 
     def _guard_alert(self, segment: Segment) -> dict | None:
         state, coach = self.state, self.coach
-        verdict = coach.guard.check_speech(segment.text, jurisdiction=state.jurisdiction)
+        said = self._without_disclosure(segment.text)
+        if not said.strip():
+            return None
+        verdict = coach.guard.check_speech(said, jurisdiction=state.jurisdiction)
         if not verdict.blocked:
             return None
         lang = state.lang or "zh"
@@ -215,12 +218,23 @@ class CallCompanion:
         situation = " ".join(earlier)
         texts = [search_form(segment.text), *([situation] if earlier else [])]
         vectors = [np.asarray(v) for v in coach.embeddings.encode(texts)]
-        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, vectors, situation, k=1)
+        teaching = coach.alternatives(verdict.categories[:1], lang, state.jurisdiction, vectors, situation, k=1,
+                                      situations=set(state.readings.values()))
         line = next((s for e in teaching for s in e.say), reason.instead)
         return {"seq": segment.seq, "category": reason.category,
                 "rule": regs[0].citation if regs and regs[0].citation else reason.name,
                 "text": settings()["alerts"]["guard"][lang].format(name=reason.name, why=reason.why),
                 "suggestion": line, "sources": [e.id for e in (*teaching, *regs)]}
+
+    def _without_disclosure(self, text: str) -> str:
+        """What the guard judges of an agent's turn: to the consumer, the required disclosure ("this is an attempt
+        to collect a debt ...") is set aside, as it is the law's own words there (told to anyone else it would be
+        a disclosure of the debt, and it stays); the rest of the turn is judged as said."""
+        rule = settings()["disclosure"]
+        party = self.context.party if self.context is not None else "debtor"
+        if self.state.jurisdiction not in rule["jurisdictions"] or self.state.stranger or party not in rule["parties"]:
+            return text
+        return re.sub(rule["wording"], " ", text, flags=re.IGNORECASE)
 
     def _third_party_alert(self, segment: Segment) -> dict | None:
         state = self.state

@@ -435,6 +435,6 @@ def test_an_agent_follows_a_live_call_streamed_through_the_api(server, browser, 
             main.get_by_text("改为这样说", exact=False).first.wait_for(timeout=ANSWER_MS)  # the alert's compliant way
             screenshot(page, tmp_path, "live-call.png")
             shown = main_text(page)
-            assert "通讯录" in shown and "改为这样说" in shown, shown  # the agent's words, and what to say instead
+            assert "合规提醒: 施压" in shown and "失业" in shown, shown  # the alert, and the card for the job loss
     finally:
         stop(api)

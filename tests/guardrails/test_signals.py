@@ -97,3 +97,16 @@ def test_the_feature_vector_follows_the_named_features():
     on = {name for name, v in zip(FEATURE_NAMES, vector, strict=True) if v}
     assert {"framing", "act:pressure", "framing&act:pressure", "framing&act_on_debtor"} <= on
     assert not any(name.startswith("neg:") for name in on)
+
+
+@pytest.mark.parametrize("text, act, cancelled", [
+    ("if you don't pay today we will have you arrested", "act:deception", False),  # no comma from the speech engine
+    ("if we don't hear from you we'll tell your boss about the debt", "act:disclose", False),
+    ("unless you pay by friday they'll come and arrest you", "act:deception", False),
+    ("I don't want to threaten you", "act:pressure", True),
+    ("家属不需要拿自己的钱替他还", "act:collect_from", True),
+    ("律师函不代表已经起诉了", "act:false_claim", True),
+])
+def test_a_negation_reaches_what_it_negates_and_not_the_consequence_of_a_condition(text, act, cancelled):
+    found = find_signals(normalize(text)).found
+    assert (f"neg:{act}" in found, act in found) == (cancelled, not cancelled), sorted(found)
