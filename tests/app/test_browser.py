@@ -9,7 +9,8 @@ sessions at once keep their own chats; a trainer drafts an entry from a knowledg
 in the log and opens its question in the retrieval test, and searches the knowledge base; an agent who switches
 the interface to English gets an English card; a trainer imports a Word deck (the threat in it flagged, the sound
 passages stored as drafts named by their heading) and a colleague approves an edit in the review queue that the
-next agent's answer then carries. Screenshots go to the test's tmp_path (the path is printed) and to
+next agent's answer then carries; an agent follows a call streamed through the API on the Live call page; a
+trainer runs an evaluation, sees its progress and cancels it. Screenshots go to the test's tmp_path (the path is printed) and to
 artifacts/screenshots/ (beside the evaluation report .ci/run writes) so a person can look at what the test saw:
 docs/walkthrough.md walks through them.
 
@@ -438,3 +439,15 @@ def test_an_agent_follows_a_live_call_streamed_through_the_api(server, browser, 
             assert "合规提醒: 施压" in shown and "失业" in shown, shown  # the alert, and the card for the job loss
     finally:
         stop(api)
+
+
+def test_a_trainer_runs_an_evaluation_sees_its_progress_and_cancels_it(server, browser, tmp_path):
+    url, _ = server
+    page = signed_in(browser, url, "alice")
+    page.get_by_test_id("stSidebarNav").get_by_text("评估").click()
+    page.get_by_role("button", name="运行评估").click()
+    page.get_by_text("已完成", exact=False).first.wait_for(timeout=ANSWER_MS)  # cases counted as they run
+    screenshot(page, tmp_path, "evaluation-running.png")
+    page.get_by_role("button", name="取消").click()
+    page.get_by_text("还没有评估报告", exact=False).wait_for(timeout=ANSWER_MS)  # stopped: no report written
+    assert page.get_by_text("已完成", exact=False).count() == 0
