@@ -214,8 +214,7 @@ class Coach:
             return []
         near = [retriever.vectors.query(v, allowed, k=200, jurisdiction=jurisdiction) for v in vectors]
         scores = {i: max(found.get(i, 0.0) for found in near) for i in set().union(*near)}
-        closest = {i: near[-1].get(i, 0.0) if e_topic in need else scores.get(i, 0.0)
-                   for i, e_topic in ((e.id, e.topic) for e in pool)}
+        closest = {e.id: (near[-1] if e.topic in need else scores).get(e.id, 0.0) for e in pool}
         pool.sort(key=lambda e: (e.topic in need, e.topic in situations, closest[e.id]), reverse=True)
         picked: list[Entry] = []
         for cat in categories:  # at least one per refused category
