@@ -10,9 +10,9 @@ in the log and opens its question in the retrieval test, and searches the knowle
 the interface to English gets an English card; a trainer imports a Word deck (the threat in it flagged, the sound
 passages stored as drafts named by their heading) and a colleague approves an edit in the review queue that the
 next agent's answer then carries; an agent follows a call streamed through the API on the Live call page; a
-trainer runs an evaluation, sees its progress and cancels it. Screenshots go to the test's tmp_path (the path is printed) and to
-artifacts/screenshots/ (beside the evaluation report .ci/run writes) so a person can look at what the test saw:
-docs/walkthrough.md walks through them.
+trainer runs an evaluation, sees its progress and cancels it. Screenshots go to the test's tmp_path (the path
+is printed) and to artifacts/screenshots/ (beside the evaluation report .ci/run writes) so a person can look at
+what the test saw: docs/walkthrough.md walks through them.
 
 Needs `apt-get install -y chromium fonts-wqy-microhei` (never `playwright install`: it downloads a browser
 build). Without Chromium or the playwright package the tests are skipped locally and fail in CI.
