@@ -22,6 +22,8 @@ def overview(records) -> None:
     rate = s.helpful_rate
     cols[4].metric(t("insights.helpful"), t("insights.no_ratings") if rate is None else f"{rate:.0%}",
                    help=None if rate is None else t("insights.helpful_value", rate=rate, n=s.rated))
+    if s.lifted:
+        st.caption(t("insights.lifted", n=s.lifted))
 
 
 def draft_gap(principal, gap) -> None:
@@ -120,7 +122,8 @@ def conversation_log(principal, lang: str) -> None:
     for n, turn in enumerate(turns):
         with st.container(border=True):
             parts = [f"{turn.at:%Y-%m-%d %H:%M:%S}", turn.agent or "-", outcomes.get(turn.outcome, turn.outcome),
-                     *(category_label(c, lang) for c in turn.categories)]
+                     *(category_label(c, lang) for c in turn.categories),
+                     *([t("insights.second_opinion")] if turn.intent == "entry_match" else [])]
             st.caption(" · ".join(parts) + {True: " 👍", False: " 👎"}.get(turn.helpful, ""))
             st.text(turn.question)  # agents' words (redacted when logged): plain text, never Markdown
             if turn.comment:

@@ -35,6 +35,7 @@ class Summary:
     helpful: int
     latency_p50: float | None
     latency_p95: float | None
+    lifted: int = 0  # answered although the guard was unsure: an approved entry answered strongly (second opinion)
 
     @property
     def helpful_rate(self) -> float | None:
@@ -59,13 +60,15 @@ class Gap:
 
 
 def summarize(records: Sequence) -> Summary:
-    """How many asks were answered, refused and abstained; ratings; latency percentiles."""
+    """How many asks were answered (and of them, lifted by the second opinion), refused and abstained; ratings;
+    latency percentiles."""
     outcomes = Counter(r.outcome for r in records)
     rated = [r for r in records if r.helpful is not None]
     latency = [r.latency_ms for r in records]
     p50, p95 = (float(np.percentile(latency, q)) for q in (50, 95)) if latency else (None, None)
     return Summary(len(records), outcomes["answered"], outcomes["refused"], outcomes["abstained"],
-                   len(rated), sum(bool(r.helpful) for r in rated), p50, p95)
+                   len(rated), sum(bool(r.helpful) for r in rated), p50, p95,
+                   lifted=sum(getattr(r, "intent", "") == "entry_match" for r in records))
 
 
 def is_gap(record) -> bool:

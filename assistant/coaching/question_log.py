@@ -16,7 +16,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, create_engine, delete, func, select
+from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, create_engine, delete, func, inspect, select, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.coaching.redaction import redact
@@ -27,6 +27,8 @@ MAX_COMMENT_CHARS = 2000
 FLUSH_S = 0.05
 BATCH = 256
 MAX_ROWS = 2_000_000  # oldest asks are pruned past this: one client cannot fill the disk
+LOGGED_INTENTS = ("entry_match", "contact_question")  # why an unsure guard did not refuse (AskRecord.intent)
+NEW_COLUMNS = {"intent": "VARCHAR(32) NOT NULL DEFAULT ''"}  # added since the log's first release
 
 
 class Base(DeclarativeBase):
@@ -50,10 +52,24 @@ class AskRecord(Base):
     latency_ms: Mapped[float] = mapped_column(Float)
     helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # why an unsure guard did not refuse: "entry_match" (an approved entry answered the question strongly, the
+    # second opinion), "contact_question" (a question for the contact rules); "" for every other ask
+    intent: Mapped[str] = mapped_column(String(32), default="", server_default="")
 
     @property
     def gap(self) -> bool:
         return self.outcome in GAP_OUTCOMES
+
+
+def _add_new_columns(engine) -> None:
+    """A log written before a column existed gets it (its old rows with the column's default): the log's table
+    is made by ``create_all``, which adds tables, never columns."""
+    have = {c["name"] for c in inspect(engine).get_columns(AskRecord.__tablename__)}
+    for name, ddl in NEW_COLUMNS.items():
+        if name not in have:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {AskRecord.__tablename__} ADD COLUMN {name} {ddl}"))
+            log.info("question log: added column %s", name)
 
 
 def ref(source) -> dict:
@@ -67,6 +83,7 @@ class QuestionLog:
         kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         self.engine = create_engine(url, **kwargs)
         Base.metadata.create_all(self.engine)
+        _add_new_columns(self.engine)
         self._queue: queue.Queue = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)
         self._writer.start()
@@ -79,7 +96,8 @@ class QuestionLog:
         row = dict(id=ask_id, at=datetime.now(UTC), agent=agent[:120], conversation=conversation[:64],
                    question=question, jurisdiction=jurisdiction, lang=answer.lang, outcome=answer.outcome,
                    categories=list(answer.categories), main=ref(answer.main) if answer.main else None,
-                   sources=[ref(s) for s in answer.shown], latency_ms=round(answer.latency_ms, 2))
+                   sources=[ref(s) for s in answer.shown], latency_ms=round(answer.latency_ms, 2),
+                   intent=answer.verdict.intent if answer.verdict and answer.verdict.intent in LOGGED_INTENTS else "")
         self._queue.put(("ask", row))
         return ask_id
 

@@ -239,6 +239,18 @@ def test_insights_show_a_trainer_the_gaps_refusals_entries_and_latency(carol):
     assert alice.dataframe  # the most used entries
 
 
+def test_insights_count_the_answers_the_second_opinion_lifted_and_mark_them_in_the_log(carol):
+    guarantor = "这笔房贷有个担保人 借款人一直不还 我能直接打给担保人让他还吗"  # unsure refusal an entry lifts
+    ask(carol, guarantor)
+
+    alice = signed_in("alice", "insights")
+
+    assert any("第二意见" in c.value and "1 个问题" in c.value for c in alice.caption)
+    alice.text_input(key="insights_log_q").input("担保人")
+    ok(alice.run())
+    assert any("第二意见放行" in c.value for c in alice.caption)
+
+
 @pytest.mark.slow
 def test_a_trainer_turns_a_gap_into_a_draft_and_opens_a_logged_question_in_the_retrieval_test(carol):
     ask(carol, DISCOUNT)

@@ -29,11 +29,11 @@ DAY2 = DAY1 + timedelta(days=1)
 
 
 def ask(question, outcome="answered", *, at=DAY1, categories=(), main=None, sources=(), latency=20.0, helpful=None,
-        comment=None) -> AskRecord:
+        comment=None, intent="") -> AskRecord:
     return AskRecord(at=at, agent="a1", question=question, jurisdiction="CN", lang="zh", outcome=outcome,
                      categories=list(categories), main={"id": main, "version": 1} if main else None,
                      sources=[{"id": s, "version": 1} for s in ([main] if main else []) + list(sources)],
-                     latency_ms=latency, helpful=helpful, comment=comment)
+                     latency_ms=latency, helpful=helpful, comment=comment, intent=intent)
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,36 @@ def test_summary_and_latency_points():
     assert [p[1] for p in latency_points(records)] == [10, 30, 20]
     empty = summarize([])
     assert (empty.total, empty.helpful_rate, empty.latency_p50) == (0, None, None)
+
+
+GUARANTOR = "这笔房贷有个担保人 借款人一直不还 我能直接打给担保人让他还吗"  # unsure refusal, an entry lifts it
+
+
+def test_the_log_keeps_which_answers_the_second_opinion_lifted_and_insights_counts_them(tmp_path, coach):
+    log = QuestionLog(f"sqlite:///{tmp_path / 'coach.db'}")
+    log.record(GUARANTOR, coach.ask(GUARANTOR), "CN", "a1")
+    log.record("客户要求打折才肯还款，我该怎么说？", coach.ask("客户要求打折才肯还款，我该怎么说？"), "CN", "a1")
+    rows = log.recent()
+    assert sorted((r.outcome, r.intent) for r in rows) == [("answered", ""), ("answered", "entry_match")]
+    assert summarize(rows).lifted == 1 and summarize(rows).answered == 2
+
+
+def test_a_log_written_before_the_intent_column_gets_it_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "coach.db"
+    with sqlite3.connect(path) as db:  # the ask_log of the previous release, one row in it
+        db.execute("CREATE TABLE ask_log (id VARCHAR(32) PRIMARY KEY, at DATETIME, agent VARCHAR(120), "
+                   "conversation VARCHAR(64), question TEXT, jurisdiction VARCHAR(8), lang VARCHAR(4), "
+                   "outcome VARCHAR(16), categories JSON, main JSON, sources JSON, latency_ms FLOAT, "
+                   "helpful BOOLEAN, comment TEXT)")
+        db.execute("INSERT INTO ask_log VALUES ('old1', '2026-11-27 09:00:00.000000', 'a1', '', '明天天气怎么样', "
+                   "'CN', 'zh', 'abstained', '[]', NULL, '[]', 12.0, NULL, NULL)")
+    log = QuestionLog(f"sqlite:///{path}")
+    log.record("中午吃什么", Answer("no guidance", False, True, (), (), Verdict(blocked=False), outcome="abstained"),
+               "CN", "a1")
+    rows = {r.question: r.intent for r in log.recent()}
+    assert rows == {"明天天气怎么样": "", "中午吃什么": ""}
 
 
 def test_works_on_rows_read_back_from_the_question_log(tmp_path, encode):
