@@ -24,7 +24,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -153,6 +153,16 @@ def ensure_schema(engine: Engine) -> None:
             # two processes opening a new database at once: the one that lost finds the schema built
             if schema_revision(engine) != SCHEMA_REVISION:
                 raise
+
+
+def create_tables(metadata, engine: Engine) -> None:
+    """The tables of ``metadata`` the database lacks (the question log's and the live calls', which have no
+    migrations). Two processes opening a new database at once (the app and the API) race between checking
+    and creating; the one that lost finds the tables there and goes on."""
+    try:
+        metadata.create_all(engine)
+    except (OperationalError, ProgrammingError):
+        metadata.create_all(engine)  # checks again: raises only when a table is still missing
 
 
 class LostRace(Exception):

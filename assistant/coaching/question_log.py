@@ -17,10 +17,12 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, create_engine, delete, func, inspect, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.coaching.redaction import redact
 from assistant.types import GAP_OUTCOMES, Answer
+from knowledge_base.sql_models import create_tables
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_CHARS = 2000
@@ -67,8 +69,12 @@ def _add_new_columns(engine) -> None:
     have = {c["name"] for c in inspect(engine).get_columns(AskRecord.__tablename__)}
     for name, ddl in NEW_COLUMNS.items():
         if name not in have:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {AskRecord.__tablename__} ADD COLUMN {name} {ddl}"))
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"ALTER TABLE {AskRecord.__tablename__} ADD COLUMN {name} {ddl}"))
+            except (OperationalError, ProgrammingError):  # another process added it at the same moment
+                if name not in {c["name"] for c in inspect(engine).get_columns(AskRecord.__tablename__)}:
+                    raise
             log.info("question log: added column %s", name)
 
 
@@ -82,7 +88,7 @@ class QuestionLog:
     def __init__(self, url: str):
         kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         self.engine = create_engine(url, **kwargs)
-        Base.metadata.create_all(self.engine)
+        create_tables(Base.metadata, self.engine)
         _add_new_columns(self.engine)
         self._queue: queue.Queue = queue.Queue()
         self._writer = threading.Thread(target=self._write_loop, name="question-log", daemon=True)

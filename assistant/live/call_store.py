@@ -16,6 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.live.companion import CallState
 from assistant.live.segments import Segment
+from knowledge_base.sql_models import create_tables
 
 
 class Base(DeclarativeBase):
@@ -67,7 +68,7 @@ class CallStore:
     def __init__(self, url: str):
         kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
         self.engine = create_engine(url, **kwargs)
-        Base.metadata.create_all(self.engine)
+        create_tables(Base.metadata, self.engine)
 
     def create(self, state: CallState) -> bool:
         """Store a new call; False when the call id exists already (then resume it)."""
