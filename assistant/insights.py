@@ -68,7 +68,7 @@ def summarize(records: Sequence) -> Summary:
     p50, p95 = (float(np.percentile(latency, q)) for q in (50, 95)) if latency else (None, None)
     return Summary(len(records), outcomes["answered"], outcomes["refused"], outcomes["abstained"],
                    len(rated), sum(bool(r.helpful) for r in rated), p50, p95,
-                   lifted=sum(getattr(r, "intent", "") == "entry_match" for r in records))
+                   lifted=sum(r.intent == "entry_match" for r in records))
 
 
 def is_gap(record) -> bool:

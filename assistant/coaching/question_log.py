@@ -16,13 +16,13 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, create_engine, delete, func, inspect, select, text
+from sqlalchemy import JSON, Boolean, DateTime, Float, String, Text, delete, func, inspect, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.coaching.redaction import redact
 from assistant.types import GAP_OUTCOMES, Answer
-from knowledge_base.sql_models import create_tables
+from knowledge_base.sql_models import create_tables, make_engine
 
 log = logging.getLogger(__name__)
 MAX_COMMENT_CHARS = 2000
@@ -86,8 +86,7 @@ class QuestionLog:
     """Records asks and feedback through one writer thread; reads them back for Insights."""
 
     def __init__(self, url: str):
-        kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        self.engine = create_engine(url, **kwargs)
+        self.engine = make_engine(url)
         create_tables(Base.metadata, self.engine)
         _add_new_columns(self.engine)
         self._queue: queue.Queue = queue.Queue()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from assistant.live.companion import CallState
 from assistant.live.segments import Segment
-from knowledge_base.sql_models import create_tables
+from knowledge_base.sql_models import create_tables, make_engine
 
 
 class Base(DeclarativeBase):
@@ -66,8 +66,7 @@ class CallStore:
     """Reads and writes live calls."""
 
     def __init__(self, url: str):
-        kwargs = {"connect_args": {"timeout": 15}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        self.engine = create_engine(url, **kwargs)
+        self.engine = make_engine(url)
         create_tables(Base.metadata, self.engine)
 
     def create(self, state: CallState) -> bool:
