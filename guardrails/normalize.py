@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -58,8 +58,10 @@ def expand_slang(text: str) -> str:
     return pattern.sub(lambda m: table[m.group(1)], text)
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
-    """The canonical form all checks and features see."""
+    """The canonical form all checks and features see (the last few thousand are kept: a guard reads a
+    sentence whole, as a clause and for its rules)."""
     text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
     text = _PLACEHOLDER.sub(" ", text).lower()
     text = _converter().convert(text)

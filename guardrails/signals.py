@@ -11,11 +11,15 @@ evidence that the text names the act, never that it asks for it or teaches it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
+
+from guardrails.patterns import group_regex
 
 DATA = Path(__file__).with_name("data")
 SIMPLE = ("framing", "permission", "legality", "actor_agent", "act_on_debtor", "report", "feelings", "negation",
@@ -45,7 +49,7 @@ CONSEQUENCE = re.compile(r"\b(?:then|we|we'll|we're|we'd|i|i'll|i'm|i'd|they|the
 class Signals:
     """signal name -> the first words that matched it."""
 
-    found: dict[str, str]
+    found: Mapping[str, str]
 
     def has(self, name: str) -> bool:
         return name in self.found
@@ -61,28 +65,13 @@ class Signals:
         return self.has("act_on_debtor") or any(a in STRONG_ACTS for a in self.acts)
 
 
-# A gap in a pattern (".{0,10}") never reaches past the clause: no Chinese clause mark, no English sentence end.
-_GAP = {"zh": "[^，,。；;！!？?\n]{", "en": "[^.!?\n]{"}
-# \b in an English pattern is an ASCII word boundary: Chinese characters count as the edge of a word, so
-# "我可以pretend自己是court的人吗" finds "pretend" and "court" (Python's \b treats 是court as one word).
-_ASCII_EDGE = r"(?:(?<![a-z0-9_])(?=[a-z0-9_])|(?<=[a-z0-9_])(?![a-z0-9_]))"
-
-
-def _group(lists: dict) -> list[str]:
-    return [p.replace(".{", _GAP[lang]).replace(r"\b", _ASCII_EDGE) for lang in ("zh", "en") for p in lists[lang]]
-
-
 @cache
 def _patterns() -> dict[str, re.Pattern]:
     data = yaml.safe_load((DATA / "signals.yaml").read_text(encoding="utf-8"))
-    groups: dict[str, list[str]] = {}
-    for name in (*SIMPLE, *MARKERS):
-        groups[name] = _group(data[name])
-    for act in ACTS:
-        groups[f"act:{act}"] = _group(data["acts"][act])
-    for target in TARGETS:
-        groups[f"target:{target}"] = _group(data["targets"][target])
-    return {name: re.compile("|".join(f"(?:{p})" for p in pats)) for name, pats in groups.items()}
+    groups = {name: data[name] for name in (*SIMPLE, *MARKERS)}
+    groups |= {f"act:{act}": data["acts"][act] for act in ACTS}
+    groups |= {f"target:{target}": data["targets"][target] for target in TARGETS}
+    return {name: re.compile(group_regex(lists)) for name, lists in groups.items()}
 
 
 def _consequences(text: str) -> list[int]:
@@ -107,11 +96,13 @@ def _cancelled(start: int, end: int, negations: list[tuple[int, int]], unlawful:
     return any(sentence_start <= s < sentence_end for s, _ in unlawful)
 
 
+@lru_cache(maxsize=4096)
 def find_signals(text: str, *, legal: bool = False, request: bool = False) -> Signals:
     """Match every signal group on normalised ``text``; ``legal``: the text explains the law (a why or rule
     line), so an act named beside a citation is what the law punishes; ``request``: an agent's request, where
     "unlawful" words do not describe the act but ask for it ("给我几句违规话术"); a question about the law is
-    the ``legality`` signal instead."""
+    the ``legality`` signal instead. A guard reads one sentence several times (whole, as a clause, for its
+    rules): the last few thousand readings are kept, read-only."""
     patterns = _patterns()
     found: dict[str, str] = {}
     spans = {name: [m.span() for m in patterns[name].finditer(text)] for name in ("negation", "unlawful", "jailbreak",
@@ -134,7 +125,7 @@ def find_signals(text: str, *, legal: bool = False, request: bool = False) -> Si
             cancelled = explains or _cancelled(*m.span(), negations, spans["unlawful"], clauses, sentences, len(text))
             key = f"neg:{name}" if cancelled else name
             found.setdefault(key, m.group(0))
-    return Signals(found)
+    return Signals(MappingProxyType(found))
 
 
 def _feature_names() -> list[str]:
