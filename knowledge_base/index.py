@@ -74,7 +74,7 @@ class VectorIndex:
         """How many vectors the index holds."""
         return sum(p.collection.count() for p in self.partitions.values())
 
-    def records(self, entry_id: str, include: Iterable[str] = ("documents", "metadatas")) -> dict[str, list]:
+    def records(self, entry_id: str, include: Iterable[str] = ("metadatas",)) -> dict[str, list]:
         """The stored records of one entry (ids, and whatever ``include`` asks for)."""
         out: dict[str, list] = {"ids": [], **{key: [] for key in include}}
         for part in self.partitions.values():

@@ -70,8 +70,9 @@ class Imports:
         reviewer = f"shipped-review:{found[:12]}"
         with self._change() as session:
             untouched = self._shipped_only(session)
+            held = {row.id: row for row in session.scalars(select(EntryRow))}  # one read, not one per entry
             for n, entry in enumerate(entries, 1):
-                row = session.get(EntryRow, entry.id)
+                row = held.get(entry.id)
                 if row is None:
                     row = EntryRow(id=entry.id, version=0, published_version=None)
                     session.add(row)
