@@ -101,7 +101,7 @@ class Services:
     @part
     def library(self):
         from assistant.prebuilt import seed_calibration
-        from guardrails.train import load_corpus
+        from guardrails.train import legit_requests
         from knowledge_base.index import VectorIndex, open_chroma
         from knowledge_base.library import Library
 
@@ -112,8 +112,7 @@ class Services:
                         ", ".join(withheld[:10]))
         seed_calibration(self.settings.data_dir)
         vectors = VectorIndex(open_chroma(self.settings.chroma_path, self.settings.chroma_url), self.embeddings)
-        legit = [e.text for e in load_corpus() if not e.violation and e.kind == "request"]
-        return Library(store, vectors, self.embeddings, self.settings.data_dir, in_domain=legit)
+        return Library(store, vectors, self.embeddings, self.settings.data_dir, in_domain=legit_requests())
 
     @part
     def question_log(self):

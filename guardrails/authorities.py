@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from guardrails.data_files import read_yaml
 
 DATA = Path(__file__).with_name("data")
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -122,7 +122,7 @@ def _section_in(number: str, articles: tuple[str, ...]) -> bool:
 
 @cache
 def load_authorities(path: Path = DATA / "authorities.yaml") -> Authorities:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     instruments = tuple(Instrument(tuple(i["names"]), tuple(tuple(k) for k in i.get("keys") or ()),
                                    tuple(str(a) for a in i.get("articles") or ()), i["status"])
                         for i in data["instruments"])

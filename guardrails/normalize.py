@@ -9,8 +9,7 @@ import unicodedata
 from functools import cache, lru_cache
 from pathlib import Path
 
-import yaml
-
+from guardrails.data_files import read_yaml
 from guardrails.pinyin import to_hanzi
 
 DATA = Path(__file__).with_name("data")
@@ -38,14 +37,14 @@ def _converter():
 
 @cache
 def _homophones() -> tuple[tuple[str, str], ...]:
-    data = yaml.safe_load((DATA / "homophones.yaml").read_text(encoding="utf-8"))
+    data = read_yaml(DATA / "homophones.yaml")
     pairs = [(k.lower(), v) for k, v in data["replace"].items()]
     return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))  # longest first
 
 
 @cache
 def _slang() -> re.Pattern | None:
-    data = yaml.safe_load((DATA / "slang.yaml").read_text(encoding="utf-8"))["replace"]
+    data = read_yaml(DATA / "slang.yaml")["replace"]
     words = sorted(data, key=len, reverse=True)
     table = {w.lower(): v for w, v in data.items()}
     pattern = re.compile(r"(?<![A-Za-z0-9_/&'’])(" + "|".join(re.escape(w) for w in words) + r")(?![A-Za-z0-9_/&'’])")

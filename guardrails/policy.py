@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from guardrails.data_files import read_yaml
 
 DATA = Path(__file__).with_name("data")
 
@@ -45,7 +45,7 @@ class Policy:
 
 @cache
 def load_policy(path: Path = DATA / "policy.yaml") -> Policy:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = read_yaml(path)
     breaks = "|".join(re.escape(b) for b in data["clause_breaks"])
     return Policy(
         rule_refs={c: {j: tuple(r) for j, r in by_j.items()} for c, by_j in data["categories"].items()},
@@ -59,4 +59,4 @@ def load_policy(path: Path = DATA / "policy.yaml") -> Policy:
 @cache
 def refusal_wording(path: Path = DATA / "refusals.yaml") -> dict:
     """Refusal wording per category and language, plus the intro and labels."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return read_yaml(path)

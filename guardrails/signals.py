@@ -17,8 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
+from guardrails.data_files import read_yaml
 from guardrails.patterns import group_regex
 
 DATA = Path(__file__).with_name("data")
@@ -67,7 +66,7 @@ class Signals:
 
 @cache
 def _patterns() -> dict[str, re.Pattern]:
-    data = yaml.safe_load((DATA / "signals.yaml").read_text(encoding="utf-8"))
+    data = read_yaml(DATA / "signals.yaml")
     groups = {name: data[name] for name in (*SIMPLE, *MARKERS)}
     groups |= {f"act:{act}": data["acts"][act] for act in ACTS}
     groups |= {f"target:{target}": data["targets"][target] for target in TARGETS}

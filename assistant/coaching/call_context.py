@@ -13,13 +13,12 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from assistant.coaching.questions import QuestionError, validate_context
 from assistant.types import Card
 from guardrails.contact import CallContext, ContactRules, ContactVerdict, ContextError, Tally, load_rules, tallies
 from guardrails.contact.actions import suggested
 from guardrails.contact.planned import PlannedContact, planned_contact
+from guardrails.data_files import read_yaml
 
 WORDING = Path(__file__).with_name("data") / "call_context.yaml"
 DEBTOR_CHANNELS = {"call": "call_debtor", "sms": "text_debtor", "email": "email_debtor", "visit": "visit_debtor"}
@@ -27,7 +26,7 @@ DEBTOR_CHANNELS = {"call": "call_debtor", "sms": "text_debtor", "email": "email_
 
 @cache
 def wording() -> dict:
-    return yaml.safe_load(WORDING.read_text(encoding="utf-8"))
+    return read_yaml(WORDING)
 
 
 @dataclass(frozen=True)

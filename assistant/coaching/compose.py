@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from assistant.types import Card, RefusalReason, Source
 from guardrails import Verdict, refusal_wording
+from guardrails.data_files import read_yaml
 from knowledge_base import Entry, Hit
 
 LABELS_PATH = Path(__file__).with_name("data") / "labels.yaml"
@@ -21,7 +20,7 @@ RELATED = 4  # other readings offered under a card, by title
 
 @cache
 def labels(lang: str) -> dict[str, str]:
-    return yaml.safe_load(LABELS_PATH.read_text(encoding="utf-8"))[lang]
+    return read_yaml(LABELS_PATH)[lang]
 
 
 @dataclass(frozen=True)

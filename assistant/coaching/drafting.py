@@ -19,11 +19,10 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from assistant.coaching.compose import Lookup, labels, regulations_of, render, rules_from, source_of
 from assistant.coaching.language import detect_lang
 from assistant.types import Answer, Card
+from guardrails.data_files import read_yaml
 from guardrails.lines import check_lines
 from knowledge_base import Entry, Hit
 
@@ -41,7 +40,7 @@ FALLBACKS = ("timeout", "error", "empty", "no_citation", "unknown_citation", "sh
 
 @cache
 def prompt() -> dict:
-    return yaml.safe_load(PROMPT_PATH.read_text(encoding="utf-8"))
+    return read_yaml(PROMPT_PATH)
 
 
 class Rejected(Exception):

@@ -9,7 +9,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-import yaml
+from guardrails.data_files import read_yaml
 
 PII_PATH = Path(__file__).with_name("data") / "pii.yaml"
 NUMBER_KINDS = frozenset({"cn_id", "bank_card", "mobile", "phone", "ssn", "number", "qq", "passport"})
@@ -54,7 +54,7 @@ def digit_view(folded: str) -> str:
 @cache
 def config() -> dict:
     """The parsed pii.yaml."""
-    return yaml.safe_load(PII_PATH.read_text(encoding="utf-8"))
+    return read_yaml(PII_PATH)
 
 
 @cache

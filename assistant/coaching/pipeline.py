@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import yaml
 
 from assistant.coaching.call_context import CallAdvice, advise, check_contact, restrict
 from assistant.coaching.compose import Composed, compose_answer, compose_refusal, fixed_reply
@@ -31,6 +30,7 @@ from assistant.settings import Settings
 from assistant.types import Answer
 from guardrails import Guard, Verdict
 from guardrails.contact import CallContext, ContactRules, load_rules
+from guardrails.data_files import read_yaml
 from knowledge_base import Entry
 from knowledge_base.library import Library
 
@@ -89,11 +89,11 @@ class Coach:
 
     @cached_property
     def alternatives_need(self) -> dict[str, str]:
-        return yaml.safe_load(ALTERNATIVES_PATH.read_text(encoding="utf-8"))["need"]
+        return read_yaml(ALTERNATIVES_PATH)["need"]
 
     @cached_property
     def overrule(self) -> dict[str, float]:
-        return yaml.safe_load(OVERRULE_PATH.read_text(encoding="utf-8"))
+        return read_yaml(OVERRULE_PATH)
 
     def ask(self, question: str, history: tuple[str, ...] | list[str] = (), jurisdiction: str | None = None,
             *, lang: str | None = None, agent: str = "", conversation: str = "",

@@ -14,8 +14,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import yaml
-
 from assistant.coaching.questions import QuestionError
 from assistant.evaluation.actions import judge
 from assistant.evaluation.cases import Case, CaseError, load_cases
@@ -23,6 +21,7 @@ from assistant.evaluation.metrics import compute_metrics
 from assistant.evaluation.replay import replay, replay_metrics
 from assistant.evaluation.report import summary_line, write_report
 from assistant.types import GAP_OUTCOMES
+from guardrails.data_files import read_yaml
 
 Progress = Callable[[int, int], None] | None
 
@@ -85,7 +84,7 @@ def check_gate(metrics: dict, blind: dict[str, dict], path: Path, calls: dict[st
     """The failing metrics, named: ``thresholds`` on the seen sets together, ``blind`` on each blind set and
     each of its languages, ``calls`` on each replay set, ``blind_calls`` on each blind replay set
     ({metric: {min: x} | {max: x}})."""
-    limits = yaml.safe_load(path.read_text(encoding="utf-8"))
+    limits = read_yaml(path)
     failures = _below(metrics["overall"], limits.get("thresholds") or {}, "", missing_ok=not metrics["overall"])
     for name, m in blind.items():
         scopes = {"": m["overall"], **{f" [{lang}]": v for lang, v in m["by_lang"].items()}}

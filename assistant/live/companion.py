@@ -19,7 +19,6 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from assistant.coaching.call_context import CallAdvice, advise
 from assistant.coaching.compose import main_entry, refusal_reasons
@@ -29,6 +28,7 @@ from assistant.live.segments import Segment
 from assistant.live.summary import call_note
 from guardrails import Verdict
 from guardrails.contact.actions import suggested
+from guardrails.data_files import read_yaml
 
 DATA = Path(__file__).with_name("data") / "live.yaml"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -36,7 +36,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @cache
 def settings() -> dict:
-    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    return read_yaml(DATA)
 
 
 class CallClosed(Exception):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from guardrails.data_files import read_yaml
 
 ACTIONS_FILE = Path(__file__).parents[1] / "data" / "contact" / "actions.yaml"
 _CLAUSE = re.compile(r"[，,。；;！!？?：:\n]|(?<=[A-Za-z)])\.\s+"  # a sentence's full stop, not a decimal point
@@ -42,7 +42,7 @@ class Lexicon:
 
 @cache
 def lexicon() -> Lexicon:
-    data = yaml.safe_load(ACTIONS_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(ACTIONS_FILE)
     actions = {
         name: Action(name, raw.get("channel"), raw["negatable"], raw["deferrable"],
                      tuple(re.compile(p, re.IGNORECASE) for lang in ("zh", "en") for p in raw[lang]))

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from guardrails.data_files import read_yaml
 
 ZONES_FILE = Path(__file__).parents[1] / "data" / "contact" / "zones.yaml"
 JURISDICTIONS = ("CN", "US")
@@ -235,4 +235,4 @@ def _address_zones(address: object) -> tuple[ZoneInfo, ...]:
 
 @cache
 def _zone_table() -> dict:
-    return yaml.safe_load(ZONES_FILE.read_text(encoding="utf-8"))
+    return read_yaml(ZONES_FILE)

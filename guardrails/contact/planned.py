@@ -17,9 +17,8 @@ from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from guardrails.contact.context import CallContext
+from guardrails.data_files import read_yaml
 
 QUESTIONS_FILE = Path(__file__).parents[1] / "data" / "contact" / "questions.yaml"
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九十")} | {"两": 2}
@@ -57,7 +56,7 @@ class PlannedContact:
 
 @cache
 def _lexicon() -> dict:
-    data = yaml.safe_load(QUESTIONS_FILE.read_text(encoding="utf-8"))
+    data = read_yaml(QUESTIONS_FILE)
 
     def both(entry: dict) -> re.Pattern:
         return re.compile(f"(?:{entry['zh']})|(?:{entry['en']})", re.IGNORECASE)

@@ -11,9 +11,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
-
 from guardrails.contact.context import CHANNELS, JURISDICTIONS, PARTIES, CallContext, Contact, ContextError
+from guardrails.data_files import read_yaml
 
 DATA = Path(__file__).parents[1] / "data" / "contact"
 HORIZON = timedelta(days=31)  # no allowed moment within this → next_allowed_at is None
@@ -243,7 +242,7 @@ def load_rules(directory: Path = DATA) -> ContactRules:
     """Every jurisdiction's contact rules, read once from `<directory>/<CODE>.yaml`."""
     rulesets = {}
     for code in JURISDICTIONS:
-        data = yaml.safe_load((directory / f"{code}.yaml").read_text(encoding="utf-8"))
+        data = read_yaml(directory / f"{code}.yaml")
         rulesets[code] = RuleSet(code, tuple(_rule(raw) for raw in data["rules"]), data["notes"],
                                  frozenset(data["not_the_debtor"]), data.get("official_zones") or {})
     return ContactRules(rulesets)

@@ -1,7 +1,8 @@
 """`coach guard train` is reproducible: the same data (guardrails/data/train, the shipped entries, the everyday
-off-topic requests) gives the same model file, byte for byte, so the shipped model is provably the one its
-data makes, and the guard's fingerprint (which keys the prebuilt verdicts) changes only when a verdict can.
-One training run (about three minutes): the shipped model is the other run."""
+off-topic requests) gives the same model file (byte for byte on a like machine, to BLAS rounding on another), so
+the shipped model is provably the one its data makes, and the guard's fingerprint (which keys the prebuilt
+verdicts) changes only when a verdict can. One training run (about three minutes): the shipped model is the
+other run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from guardrails.model import MODEL_PATH, IntentModel
-from guardrails.train import choose_decision, load_corpus
+from guardrails.train import choose_decision, legit_requests, load_corpus
 
 
 def sha256(path) -> str:
@@ -30,8 +31,18 @@ def test_the_corpus_loads_and_a_bad_row_is_refused_with_its_file_and_line(tmp_pa
         load_corpus(tmp_path)
 
 
+def test_the_in_domain_questions_read_at_start_are_the_corpus_legitimate_requests():
+    assert legit_requests() == [e.text for e in load_corpus() if not e.violation and e.kind == "request"]
+
+
+WEIGHT_TOLERANCE = 0.01  # 2.5x the largest weight difference seen between the shipped model and one retrained elsewhere
+
+
 @pytest.mark.slow
 def test_training_twice_on_the_same_data_gives_the_same_model_file(run_coach, tmp_path):
+    """Retraining on the repository's data gives the shipped model: byte for byte on a machine like the one
+    that trained it; elsewhere the same decisions, and weights equal up to the floating-point differences of
+    another CPU's BLAS (an AMD EPYC retraining the model shipped at d815f9c: 0.004 at most)."""
     out = tmp_path / "model.npz"
     result = run_coach("guard", "train", "--out", str(out))
     assert result.returncode == 0, result.stderr[-2000:]
@@ -39,10 +50,15 @@ def test_training_twice_on_the_same_data_gives_the_same_model_file(run_coach, tm
     IntentModel.load(out)  # a guard can load what training wrote
     if sha256(out) != sha256(MODEL_PATH):
         with np.load(MODEL_PATH) as shipped, np.load(out) as retrained:
-            differ = [n for n in shipped.files if n not in retrained.files
-                      or not np.array_equal(shipped[n], retrained[n])]
-        pytest.fail(f"retraining on the repository's data does not reproduce {MODEL_PATH.name}; "
-                    f"arrays that differ: {differ}")
+            missing = [n for n in shipped.files if n not in retrained.files]
+            weights = {n: float(np.abs(shipped[n].astype(np.float64) - retrained[n]).max())
+                       for n in ("w_ngram", "w_dense", "bias") if n not in missing}
+            exact = [n for n in shipped.files if n not in weights and n not in missing
+                     and not np.array_equal(shipped[n], retrained[n])]
+        drift = {n: d for n, d in weights.items() if d > WEIGHT_TOLERANCE}
+        assert not (missing or exact or drift), (
+            f"retraining on the repository's data does not reproduce {MODEL_PATH.name}: missing {missing}, "
+            f"different {exact}, weights off by more than {WEIGHT_TOLERANCE}: {drift} (run `coach guard train`)")
 
 
 def test_a_vetting_decision_does_not_buy_recall_by_flagging_reviewed_lines():

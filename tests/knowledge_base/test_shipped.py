@@ -7,13 +7,18 @@ import shutil
 
 import pytest
 
-from knowledge_base.shipped import SHIPPED_DIR, folder_digest, recorded_digest
+from knowledge_base.shipped import SHIPPED_DIR, folder_digest, laws_in, recorded_digest, shipped_laws
 
 
 def test_the_recorded_digest_is_the_shipped_files_digest():
     """Else a fresh install refuses to bootstrap its own knowledge base (after reviewing an edit to the entries,
     record it: python -m knowledge_base.shipped --write)."""
     assert folder_digest(SHIPPED_DIR) == recorded_digest()
+
+
+def test_the_recorded_laws_are_the_ones_the_shipped_regulation_entries_name():
+    """The guard a bootstrap vets with knows them (python -m knowledge_base.shipped --write records them)."""
+    assert shipped_laws() == laws_in(SHIPPED_DIR) and len(shipped_laws()) >= 10
 
 
 @pytest.mark.parametrize("change", ["one byte", "a file renamed", "a file added", "a file removed"])
