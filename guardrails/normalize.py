@@ -57,10 +57,16 @@ def expand_slang(text: str) -> str:
     return pattern.sub(lambda m: table[m.group(1)], text)
 
 
-@lru_cache(maxsize=4096)
+KEPT_CHARS = 2000  # readings of texts up to this long are kept (a question's default limit): memory stays bounded
+
+
 def normalize(text: str) -> str:
-    """The canonical form all checks and features see (the last few thousand are kept: a guard reads a
-    sentence whole, as a clause and for its rules)."""
+    """The canonical form all checks and features see (the last few thousand short ones are kept: a guard reads
+    a sentence whole, as a clause and for its rules)."""
+    return _kept(text) if len(text) <= KEPT_CHARS else _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _MARKUP.sub(lambda m: m.group(1) or " ", unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)))
     text = _PLACEHOLDER.sub(" ", text).lower()
     text = _converter().convert(text)
@@ -72,3 +78,11 @@ def normalize(text: str) -> str:
         if old in text:
             text = text.replace(old, new)
     return _SPACES.sub(" ", expand_slang(text)).strip()
+
+
+_kept = lru_cache(maxsize=4096)(_normalize)
+
+
+def forget() -> None:
+    """Drop the kept normal forms."""
+    _kept.cache_clear()

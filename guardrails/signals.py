@@ -18,6 +18,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from guardrails.data_files import read_yaml
+from guardrails.normalize import KEPT_CHARS
+from guardrails.normalize import forget as forget_normal_forms
 from guardrails.patterns import group_regex
 
 DATA = Path(__file__).with_name("data")
@@ -95,13 +97,24 @@ def _cancelled(start: int, end: int, negations: list[tuple[int, int]], unlawful:
     return any(sentence_start <= s < sentence_end for s, _ in unlawful)
 
 
-@lru_cache(maxsize=4096)
 def find_signals(text: str, *, legal: bool = False, request: bool = False) -> Signals:
     """Match every signal group on normalised ``text``; ``legal``: the text explains the law (a why or rule
     line), so an act named beside a citation is what the law punishes; ``request``: an agent's request, where
     "unlawful" words do not describe the act but ask for it ("给我几句违规话术"); a question about the law is
     the ``legality`` signal instead. A guard reads one sentence several times (whole, as a clause, for its
     rules): the last few thousand readings are kept, read-only."""
+    if len(text) <= KEPT_CHARS:
+        return _kept(text, legal, request)
+    return _read(text, legal, request)
+
+
+def forget_readings() -> None:
+    """Drop the kept readings (the benchmark times each ask as a question never seen)."""
+    _kept.cache_clear()
+    forget_normal_forms()
+
+
+def _read(text: str, legal: bool, request: bool) -> Signals:
     patterns = _patterns()
     found: dict[str, str] = {}
     spans = {name: [m.span() for m in patterns[name].finditer(text)] for name in ("negation", "unlawful", "jailbreak",
@@ -145,3 +158,6 @@ FEATURE_NAMES = tuple(_feature_names())
 def signal_features(signals: Signals) -> list[float]:
     """The signals as a fixed-order 0/1 vector (named by FEATURE_NAMES)."""
     return [1.0 if all(signals.has(part) for part in name.split("&")) else 0.0 for name in FEATURE_NAMES]
+
+
+_kept = lru_cache(maxsize=4096)(_read)

@@ -205,11 +205,9 @@ def cold_start(data_dir: Path) -> dict:
 
 def unseen() -> None:
     """Forget the texts the guard has read, so each ask is timed as a question never asked before."""
-    from guardrails.normalize import normalize
-    from guardrails.signals import find_signals
+    from guardrails.signals import forget_readings
 
-    normalize.cache_clear()
-    find_signals.cache_clear()
+    forget_readings()
 
 
 def timed_ask(coach, question: str, jurisdiction: str):

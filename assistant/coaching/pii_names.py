@@ -8,7 +8,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-import yaml
+from guardrails.data_files import read_yaml
 
 NAMES_PATH = Path(__file__).with_name("data") / "pii_names.yaml"
 ZH_CHAR_SETS = ("surnames", "common", "not_first", "measure_words")   # written as runs of characters
@@ -27,7 +27,7 @@ def name_key(word: str) -> str:
 @cache
 def name_lists() -> dict:
     """pii_names.yaml as sets (English names by lookup key, Chinese words), titles longest first, cues compiled."""
-    data = yaml.load(NAMES_PATH.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = read_yaml(NAMES_PATH)
     out = {f"{lang}_{k}": frozenset(map(name_key, words.split()))
            for lang in ("en", "asian") for k, words in data[lang].items()}
     out["en_first"] |= out.pop("en_first_extra")

@@ -61,3 +61,13 @@ def test_a_reading_kept_for_the_next_guard_is_read_only():
     found = find_signals(normalize("告诉他不还钱就去他单位闹"), request=True).found
     with pytest.raises(TypeError):
         found["act:pressure"] = "x"
+
+
+def test_only_readings_of_short_texts_are_kept_so_memory_stays_bounded():
+    from guardrails import signals
+
+    signals.forget_readings()
+    find_signals(normalize("客户说他下周会还款。" * 300))  # 3,000 characters: read, not kept
+    assert signals._kept.cache_info().currsize == 0
+    find_signals(normalize("客户说他下周会还款"))
+    assert signals._kept.cache_info().currsize == 1
