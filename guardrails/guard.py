@@ -24,7 +24,7 @@ from guardrails.evidence import categories_of, reasons
 from guardrails.model import MODEL_PATH, IntentModel, dense_features, ngram_features
 from guardrails.normalize import normalize
 from guardrails.policy import DATA, Policy, load_policy
-from guardrails.signals import CLAUSE, SENTENCE, Signals, find_signals
+from guardrails.signals import CLAUSE, SENTENCE, WEAK_ACTS, Signals, find_signals
 from guardrails.types import Reason, Verdict
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -51,7 +51,7 @@ def default_embedder() -> Embed:
     return lambda texts: np.asarray(model.encode(list(texts)), dtype=np.float32)
 
 
-def evidence(signals: Signals) -> str:
+def evidence(signals: Signals, request: bool = False) -> str:
     """How far the model may decide alone: "act" (a prohibited act was matched: the threshold decides), "never"
     (the text reports what someone else did, speaks of the agent's own state, asks where the line is, or names
     acts only to negate them: "客户骂我怎么办", "说逾期会上征信算威胁吗"), "gated" (a request about a debt, a
@@ -61,9 +61,21 @@ def evidence(signals: Signals) -> str:
     named_only = not signals.acts and any(name.startswith("neg:") for name in signals.found)
     if named_only or any(signals.has(s) for s in ("report", "feelings", "legality")):
         return "never"
+    if request and signals.acts == ("contact_third",):  # "may I call his emergency contact?": it depends, and
+        return "gated"  # the card says how; a line to say or do that contacts a third party is judged as the act
     if signals.acts:
         return "act"
     return "gated" if signals.has("subject") else "never"
+
+
+def clauses(policy: Policy, text: str) -> list[str]:
+    """The units a text is judged in: the whole plus each sentence long enough to carry a request of its own
+    (each scored with the whole text's embedding)."""
+    parts = [p.strip() for p in policy.clause_breaks.split(text)]
+    parts = [p for p in parts if len(p) >= policy.min_clause_chars]
+    if len(parts) <= 1:
+        return [text]
+    return [text, *parts[: policy.max_clauses]]
 
 
 class Guard:
@@ -106,12 +118,7 @@ class Guard:
         return self._embed(texts)
 
     def clauses(self, text: str) -> list[str]:
-        """The whole text plus each sentence long enough to carry a request of its own."""
-        parts = [p.strip() for p in self.policy.clause_breaks.split(text)]
-        parts = [p for p in parts if len(p) >= self.policy.min_clause_chars]
-        if len(parts) <= 1:
-            return [text]
-        return [text, *parts[: self.policy.max_clauses]]
+        return clauses(self.policy, text)
 
     def score(self, text: str, embedding: np.ndarray, kind: str) -> tuple[dict[str, float], Signals, str]:
         """Head probabilities, signals and normalised text for one piece of text of ``kind`` (model.KINDS)."""
@@ -153,14 +160,19 @@ class Guard:
         passage = kind != "request"
         if embedding is None:
             embedding = self.embed([normalize(text)])[0]
-        worst = None
+        worst, whole = None, None
         for unit in self.clauses(text) if checkpoint not in RULES_AT else [text]:  # an explanation is judged whole
             probs, signals, norm = self.score(unit, embedding, kind)
+            if whole is None:
+                signals = whole = self._as_asked(signals, norm) if checkpoint == "request" else signals
             legal = checkpoint == "explain"
             fired = None if checkpoint == "prohibition" else self.rule(signals, norm, RULES_AT.get(checkpoint,
                                                                                                  checkpoint), legal)
-            strength = 1.0 if fired else 0.0 if checkpoint in RULES_AT else self._strength(probs, signals, norm,
-                                                                                               kind, checkpoint)
+            if fired or checkpoint in RULES_AT or (checkpoint == "request" and signals is not whole
+                                                   and not self._clause_counts(whole, signals)):
+                strength = 1.0 if fired else 0.0
+            else:
+                strength = self._strength(probs, signals, norm, kind, checkpoint)
             if worst is None or strength > worst[0]:
                 worst = (strength, probs, signals, fired)
         strength, probs, signals, fired = worst
@@ -192,7 +204,7 @@ class Guard:
         evidence lets the model decide (``evidence``)."""
         threshold, gate = self.model.decision(text, kind)
         score = probs["violation"]
-        kind = evidence(signals)
+        kind = evidence(signals, request=checkpoint == "request")
         if kind == "gated" and checkpoint == "answer":  # a line to say or do is refused for what it says, not its tone
             kind = "never"
         if kind == "never" or (kind == "gated" and score < gate):
@@ -207,6 +219,33 @@ class Guard:
         if signals.has("harm") or probs.get("harm", 0.0) >= cut.get("harm", 1.1):
             return "harm"
         return "small_talk" if signals.has("smalltalk") else ""
+
+    @staticmethod
+    def _as_asked(signals: Signals, norm: str) -> Signals:
+        """A request's signals as its own ask reads them. A word that names a topic as often as an act (律师,
+        police, 联系: guardrails.signals.WEAK_ACTS) counts only outside the sentences that report what someone
+        else did ("客户的律师今天来电话，说以后都跟他对接。我还能打本人吗？"). A report followed by a sentence
+        asking for something of the agent's own ("His mom answered. Can I tell her he's about to be sued?") is
+        judged as that ask; a question of where the line is stays a question."""
+        sentences = [find_signals(s, request=True) for s in filter(str.strip, SENTENCE.split(norm))]
+        drop = {f"act:{a}" for a in WEAK_ACTS if signals.has(f"act:{a}")
+                and not any(own.has(f"act:{a}") and not own.has("report") for own in sentences)}
+        if signals.has("report") and not signals.has("legality") and any(
+                not own.has("report") and any(own.has(s) for s in ("framing", "permission", "jailbreak"))
+                for own in sentences):
+            drop.add("report")
+        return Signals({k: v for k, v in signals.found.items() if k not in drop}) if drop else signals
+
+    @staticmethod
+    def _clause_counts(whole: Signals, clause: Signals) -> bool:
+        """Whether the model may judge a clause on its own: always, unless the whole text reports what someone
+        did, asks where the line is or speaks of the agent's own state ("有个坐席打到客户公司前台……这个算违规吗")
+        and the clause asks for nothing itself (a tactic asked after a report: "……帮我吓唬他" still counts)."""
+        if evidence(whole, request=True) != "never":
+            return True
+        if not any(whole.has(s) for s in ("report", "legality", "feelings")):
+            return True
+        return any(clause.has(s) for s in ("framing", "permission", "jailbreak"))
 
     @staticmethod
     def _asks(signals: Signals) -> bool:
