@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,6 +58,16 @@ def choose_threshold(inside: np.ndarray, outside: np.ndarray) -> tuple[float, fl
     return float(best[1]), float(best[0])
 
 
+def _sample(items: list, n: int, seed: int, text=lambda item: item) -> list:
+    """``n`` of ``items``, chosen by a digest of each one's question (``text``): adding or dropping a question
+    changes the sample by that question at most (a shuffle re-dealt all of it, and the bar moved by 0.07 when two
+    of 10,000 corpus lines were dropped)."""
+    def rank(item) -> bytes:
+        return hashlib.blake2b(f"{seed}\x00{text(item)}".encode(), digest_size=8).digest()
+
+    return sorted(items, key=rank)[:n]
+
+
 def _best(vectors: VectorIndex, lexical: LexicalIndex, vec, text: str, exclude: set) -> tuple[float, float]:
     dense = vectors.query(vec, k=40)
     words = lexical.search(text, set(lexical.ids) - exclude, k=5)
@@ -69,12 +78,8 @@ def calibrate(entries: list[Entry], vectors: VectorIndex, embeddings, lexical: L
               in_domain: list[str] = (), weights: tuple[float, ...] = LEXICAL_WEIGHTS, sample: int = 400,
               seed: int = 0) -> Calibration:
     """Measure in-domain and off-topic relevance and pick the lexical weight and the bar."""
-    rng = random.Random(seed)
-    pairs = [(e.id, e.pair, q) for e in entries for q in e.questions]
-    rng.shuffle(pairs)
-    outside_texts = list(in_domain)
-    rng.shuffle(outside_texts)
-    pairs = pairs[: sample // 2] + [(None, None, q) for q in outside_texts[: sample // 2]]
+    pairs = _sample([(e.id, e.pair, q) for e in entries for q in e.questions], sample // 2, seed, lambda p: p[2])
+    pairs += [(None, None, q) for q in _sample(list(in_domain), sample // 2, seed)]
     off = off_topic_questions()
     inside = np.array([_best(vectors, lexical, v, q, {i, p} - {None})
                        for (i, p, q), v in zip(pairs, embeddings.encode([q for *_, q in pairs]))]).reshape(-1, 2)
