@@ -44,7 +44,7 @@ class RetrievalConfig:
 def _followups() -> dict:
     data = yaml.safe_load(Path(__file__).with_name("followups.yaml").read_text(encoding="utf-8"))
     compiled = {k: re.compile("|".join(f"(?:{m})" for m in data[k]["zh"] + data[k]["en"]), re.I)
-                for k in ("leading", "anaphora", "fresh")}
+                for k in ("leading", "anaphora", "fresh", "fresh_opening")}
     return {**data, **compiled}
 
 
@@ -58,6 +58,13 @@ def followup_kind(question: str) -> str:
     if f["leading"].search(text):
         return "continues"
     return "points_back" if len(text) <= f["short_chars"] and f["anaphora"].search(text) else ""
+
+
+def without_fresh_opening(question: str) -> str:
+    """The question without the words that announce a new situation ("diff pt: says he's reporting us" ->
+    "says he's reporting us"); the question itself when they are all there is."""
+    rest = _followups()["fresh_opening"].sub("", question.strip(), count=1).strip()
+    return rest if len(rest) >= 4 else question
 
 
 def is_followup(question: str) -> bool:
@@ -158,8 +165,15 @@ class Retriever:
             allowed = frozenset(i for i in allowed if served.entries[i].topic in topics)
         context = [h for h in history if h.strip()][-cfg.history_turns:]
         kind = followup_kind(question) if context else ""
+        fresh = bool(_followups()["fresh"].search(question))
+        if (own := without_fresh_opening(question)) != question:
+            question, vector = own, None
         alone = self._scores([(question, vector, 1.0)], served, allowed, jurisdiction, lang, False)
-        if not kind or (kind == "points_back" and alone.relevance >= self.threshold + _followups()["alone_margin"]):
+        if (not kind and context and not fresh and alone.relevance < self.threshold
+                and _followups()["anaphora"].search(question)):
+            kind = "points_back"  # it points back and means nothing alone: the conversation says what it is about
+        elif not kind or (kind == "points_back"
+                          and alone.relevance >= self.threshold + _followups()["alone_margin"]):
             return alone  # a situation of its own: the earlier turns must not drag it back to theirs
         earlier = "\n".join(context)
         queries = [(question, vector, cfg.followup_alone_weight), (f"{earlier}\n{question}", None, 1.0),

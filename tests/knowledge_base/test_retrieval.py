@@ -96,6 +96,23 @@ def test_an_english_follow_up_is_read_with_the_conversation(coach):
     assert answer.sources[0].topic == "discount_request", [(s.id, s.topic) for s in answer.sources]
 
 
+def test_a_long_follow_up_that_means_nothing_alone_is_read_with_the_conversation(coach):
+    """Too long to be a short "what about him?", and about nothing on its own: the conversation says what."""
+    answer = coach.ask("she says she can't find the receipt anywhere tho", history=(
+        "the customer says she already paid this bill last month",))
+    assert not answer.abstained
+    assert "already_paid" in [s.topic for s in answer.sources[:3]], [(s.id, s.topic) for s in answer.sources]
+
+
+def test_a_new_situation_is_searched_without_the_words_that_announce_it(coach):
+    """"diff cx:" says the earlier turns do not apply; it names no situation, so it does not weigh in the search."""
+    answer = coach.ask("diff cx: says he is filing a complaint with the state attorney general today", lang="en",
+                       jurisdiction="US", history=("the customer wants a discount before he pays",))
+    assert not answer.abstained and not answer.refused
+    topics = [s.topic for s in answer.sources[:3]]
+    assert "complaint_threat" in topics and topics[0] != "discount_request", topics
+
+
 @pytest.mark.parametrize("question", OFF_TOPIC, ids=[f"{i}-{lang_of(q)}" for i, q in enumerate(OFF_TOPIC)])
 def test_off_topic_questions_abstain(coach, question):
     answer = coach.ask(question)
