@@ -242,8 +242,9 @@ def train(embed, approved: list[tuple[str, str]] = (), ordinary: list[str] = (),
                                       if e.approved and e.kind != "request"]
     clear_vectors = embed([normalize(t) for t, _ in clear]) if clear else []
     parents += [(t, kind, v) for (t, kind), v in zip(clear, clear_vectors)]
+    whole = set(clear)
     units = [(Example(c, False, (), kind, "clear"), v) for (t, kind, v) in parents
-             for n, c in enumerate(clauses(policy, t)) if n or (t, kind) in clear]
+             for n, c in enumerate(clauses(policy, t)) if n or (t, kind) in whole]
     must = [u for u, _ in units]
     must_texts = [normalize(e.text) for e in must]
     must_probs = np.concatenate([

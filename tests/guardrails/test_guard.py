@@ -15,7 +15,7 @@ from guardrails.policy import load_policy
 
 CASES = yaml.safe_load((Path(__file__).with_name("guard_cases.yaml")).read_text(encoding="utf-8"))
 REFUSE, ALLOW, INTENT = CASES["refuse"], CASES["allow"], CASES["intent"]
-CONVERSATION, ANSWER, VET = CASES["conversation"], CASES["answer"], CASES["vet"]
+CONVERSATION, ANSWER, VET, SPEECH = CASES["conversation"], CASES["answer"], CASES["vet"], CASES["speech"]
 NOT_WORDS = ("model", "unverified_authority")  # reasons whose evidence is a score or a claim, not matched words
 MODEL_EVIDENCE = "intent model score"  # a rule that needs the model's score too gives that score as its evidence
 
@@ -120,6 +120,19 @@ def test_material_is_flagged_for_what_it_teaches_and_sound_law_passes(guard, cas
         assert verdict.blocked and set(case["categories"]) <= set(verdict.categories), verdict.score
     else:
         assert not verdict.blocked, (verdict.score, verdict.categories, verdict.reasons)
+
+
+@pytest.mark.parametrize("case", params(SPEECH),
+                         ids=[f"{i:02d}-{c['lang']}-{'alert' if c.get('categories') else 'pass'}"
+                              for i, c in enumerate(SPEECH)])
+def test_a_turn_said_on_a_call_is_alerted_for_what_it_says_to_the_debtor(guard, case):
+    verdict = guard.check_speech(case["text"], jurisdiction="CN" if case["lang"] == "zh" else "US")
+    assert verdict.checkpoint == "speech"
+    if case.get("categories"):
+        assert verdict.blocked and set(case["categories"]) <= set(verdict.categories), \
+            f"score {verdict.score:.2f}, categories {verdict.categories}"
+    else:
+        assert not verdict.blocked, (verdict.categories, verdict.reasons)
 
 
 def test_the_verdict_names_signals_and_rules_for_the_jurisdiction(guard):
