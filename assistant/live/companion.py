@@ -54,7 +54,10 @@ class CallState:
     context: dict | None = None
     started: str = ""  # ISO time the call was opened: the moment its contact rules are judged at
     stranger: bool = False  # the person on the line is not the debtor (context, or heard so)
-    party_known: bool = False  # the context names who is on the line: the transcript does not override it
+    party_known: bool = False  # the context names who is on the line: only another voice answering the debtor's
+    # number overrides it (a speaker "other" before the customer, when the context says "debtor"), never a card
+    answered_by: str = ""  # "other": that override is in force (someone else answered, the debtor has not spoken);
+    # "customer": the debtor spoke, or who answered said they stand for the consumer (the override is spent)
     agent_turns: list[str] = field(default_factory=list)  # the first agent turns, for the disclosure check
     disclosure_done: bool = False
     contact_checked: bool = False
@@ -141,6 +144,7 @@ class CallCompanion:
     def _customer_turn(self, segment: Segment) -> list[dict]:
         state, cfg = self.state, settings()
         lang = state.lang or detect_lang(segment.text)
+        self._who_answered(segment, cfg)
         if _length(segment.text) < cfg["min_chars"][detect_lang(segment.text)]:
             return []
         if segment.speaker == "other" and not state.party_known:
@@ -172,6 +176,28 @@ class CallCompanion:
                 "card": _card_dict(answer.card), "sources": [s.id for s in answer.sources], "text": answer.text}
         state.cards.append({k: card[k] for k in ("seq", "topic", "entry", "version", "title")})
         return [card]
+
+    def _who_answered(self, segment: Segment, cfg: dict) -> None:
+        """The context's "debtor" is whom the dialer called: another voice heard before the customer's answered the
+        number (a parent, a colleague), and the debt is not theirs to hear until the customer speaks; a voice in the
+        background of the customer's call changes nothing, nor does one who says they stand for the consumer (the
+        jurisdiction's `consumer_voices`: an estate's executor, a US spouse)."""
+        state = self.state
+        if state.answered_by == "customer" or not segment.final:
+            return
+        if segment.speaker == "customer":
+            if state.answered_by == "other":
+                state.stranger = False
+            state.answered_by = "customer"
+            return
+        if (segment.speaker != "other" or not state.party_known or self.context is None
+                or self.context.party != "debtor"):
+            return
+        voices = cfg["consumer_voices"].get(state.jurisdiction)
+        if voices and re.search(voices, segment.text, re.IGNORECASE):
+            state.stranger, state.answered_by = False, "customer"
+            return
+        state.stranger, state.answered_by = True, "other"
 
     # --- the agent's own words ----------------------------------------------------------------
 

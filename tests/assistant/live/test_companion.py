@@ -63,3 +63,41 @@ def test_a_us_call_that_never_says_it_is_collecting_a_debt_gets_the_disclosure_a
 ])
 def test_no_disclosure_alert_when_it_was_given_or_the_person_is_not_the_consumer(coach, turns, party):
     assert disclosure_alerts(coach, turns, party) == []
+
+
+@pytest.mark.parametrize("context, lang, turns", [
+    ({**CN, "party": "debtor"}, "zh", [("agent", "喂您好，请问是刘子豪吗？"),
+                                      ("other", "我是他妈妈，他手机放家里充电呢，人出去了。你是哪里啊？"),
+                                      ("agent", "阿姨您好，他在我们这边有一笔借款，已经逾期两个多月了，一共一万多")]),
+    (US, "en", [("agent", "Hi, may I speak with Tyler Brooks?"),
+                ("other", "He's at work, this is his roommate. Who's calling?"),
+                ("agent", "Tell him Ryan called about his past-due account, it's about forty-two hundred dollars")]),
+])
+def test_another_voice_on_the_debtors_number_makes_talk_of_the_debt_a_third_party_alert(coach, context, lang, turns):
+    """The context says whom the dialer called; when someone else answers, the debt is not theirs to hear."""
+    raised = alerts(coach, context, lang, turns)
+    assert [(a["seq"], a["category"]) for a in raised] == [(2, "third_party")]
+
+
+@pytest.mark.parametrize("context, lang, turns", [
+    # a US spouse counts as the consumer (15 U.S.C. § 1692c(d)): the context's word stands
+    ({**US, "party": "spouse"}, "en", [
+        ("agent", "Hi, this is Dana with Summit Recovery. This is a communication from a debt collector."),
+        ("other", "This is his wife, I handle the bills."),
+        ("agent", "Thanks. The balance on the account is four hundred dollars; can we set up a payment plan?")]),
+    # the estate's executor stands for the consumer (12 CFR 1006.2(e))
+    (US, "en", [("agent", "Hello, may I speak with Walter Briggs?"),
+                ("other", "Walter passed away last month. I'm his son and the executor of his estate."),
+                ("agent", "I'm sorry for your loss. The balance on his card is twelve hundred dollars.")]),
+    # a voice in the background of the debtor's own call
+    ({**CN, "party": "debtor"}, "zh", [("agent", "您好，请问是王秀英阿姨吗？"), ("customer", "是我，你哪位"),
+                                      ("other", "妈，谁打来的电话啊"),
+                                      ("agent", "阿姨，您那笔分期的账单还有两千块没还，您看这个月能安排吗？")]),
+    # someone else answered, then the debtor came to the phone
+    ({**CN, "party": "debtor"}, "zh", [("agent", "您好，请问是刘子豪吗？"), ("other", "他在洗澡，你等一下，我叫他"),
+                                      ("customer", "喂，我是刘子豪"),
+                                      ("agent", "刘先生您好，您的信用卡账单逾期了，欠款三千块，今天方便处理吗？")]),
+])
+def test_no_third_party_alert_while_the_debtor_or_who_stands_for_them_is_on_the_line(coach, context, lang, turns):
+    raised = alerts(coach, context, lang, turns)
+    assert [a for a in raised if a["category"] == "third_party"] == []
