@@ -2,7 +2,7 @@
 results, compute the metrics (seen and blind sets side by side), write the report, apply the gate.
 
 >>> failures = run_eval(settings, [Path("evals/answerable.jsonl")], Path("out.jsonl"),
-...                     blind=[Path("evals/blind/2026-12-07-e/us_collector.jsonl")], gate=Path("evals/thresholds.yaml"))
+...                     blind=[Path("evals/dev/2026-12-07-e/us_collector.jsonl")], gate=Path("evals/thresholds.yaml"))
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def _replay_sets(services, sets: dict[str, list[Path]], label: str, log) -> dict
 
 
 def _name(path: Path) -> str:
-    """A set's name in the report: its file or folder, under its parent folder (evals/blind/2026-12-07-e/x)."""
+    """A set's name in the report: its file or folder, under its parent folder (evals/dev/2026-12-07-e/x)."""
     return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
 
 
