@@ -240,7 +240,7 @@ def test_insights_show_a_trainer_the_gaps_refusals_entries_and_latency(carol):
 
 
 def test_insights_count_the_answers_the_second_opinion_lifted_and_mark_them_in_the_log(carol):
-    guarantor = "这笔房贷有个担保人 借款人一直不还 我能直接打给担保人让他还吗"  # unsure refusal an entry lifts
+    guarantor = "这单有担保人 主贷人失联了 能直接打担保人电话让他还款吗"  # unsure refusal an entry lifts
     ask(carol, guarantor)
 
     alice = signed_in("alice", "insights")

@@ -124,7 +124,7 @@ def test_summary_and_latency_points():
     assert (empty.total, empty.helpful_rate, empty.latency_p50) == (0, None, None)
 
 
-GUARANTOR = "这笔房贷有个担保人 借款人一直不还 我能直接打给担保人让他还吗"  # unsure refusal, an entry lifts it
+GUARANTOR = "这单有担保人 主贷人失联了 能直接打担保人电话让他还款吗"  # unsure refusal, an entry lifts it
 
 
 def test_the_log_keeps_which_answers_the_second_opinion_lifted_and_insights_counts_them(tmp_path, coach):

@@ -142,7 +142,7 @@ def test_pressing_a_relative_to_pay_is_refused_with_the_relatives_offer_script(c
     assert any(e.topic == "third_party_payer" for e in offered)
 
 
-GUARANTOR = "这笔房贷有个担保人 借款人一直不还 我能直接打给担保人让他还吗"  # the model alone, unsure, refuses it
+GUARANTOR = "这单有担保人 主贷人失联了 能直接打担保人电话让他还款吗"  # the model alone, unsure, refuses it
 
 
 def test_an_unsure_model_only_refusal_of_a_question_an_entry_answers_is_lifted(coach, monkeypatch):
