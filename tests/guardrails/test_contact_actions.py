@@ -55,6 +55,12 @@ CASES = [  # (line, the actions it suggests: id -> deferred)
     ("Do not discuss the debt with her", {}),
     ("他家人接了电话，别说欠款的事", {}),
     ("Thank her and end the call without mentioning the debt", {}),
+    ("短信里不会写具体金额", {}),
+    ("家里人没有义务替他还任何欠款", {}),
+    ("I won't go into details about the balance", {}),
+    # a question, not a negation: "会不会"
+    ("您看现在会不会方便我打给您", {"call_debtor": NOW}),
+    ("会不会是欠款金额算错了", {"discuss_debt": NOW}),
     ("Don't call his employer, call him again tomorrow", {"call_debtor": LATER}),
     # no contact at all
     ("记录通话内容并提交主管", {}),
